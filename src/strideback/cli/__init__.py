@@ -1,0 +1,60 @@
+"""The `strideback` command line: one Typer app, one module per capability.
+
+Each capability module exposes `register(app)` and adds its own commands.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from strideback import DISCLAIMER, __version__
+from strideback.cli.common import set_db_url
+
+app = typer.Typer(
+    name="strideback",
+    help="Get back to pain-free running. " + DISCLAIMER,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Capability modules, in the order their commands appear in --help.
+COMMAND_MODULES = (
+    "strideback.cli.history",  # import, activities
+    "strideback.cli.load",  # load
+    "strideback.cli.coach",  # check, plan, today, log, settings, export, import-backup
+    "strideback.cli.form",  # form, metronome
+    "strideback.cli.web",  # serve
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"strideback {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL (default: SQLite in your data folder; or STRIDEBACK_DB)."
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+) -> None:
+    set_db_url(db)
+
+
+for _name in COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(_name)
+    except ModuleNotFoundError as exc:  # a capability not built yet
+        if exc.name != _name:
+            raise
+        continue
+    _module.register(app)
+
+
+def main() -> None:
+    app()

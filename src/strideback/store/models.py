@@ -1,0 +1,10 @@
+"""Every table module, imported once so `Base.metadata` knows all tables (Alembic uses it).
+
+Each capability owns its own table module and its own Alembic branch
+(see migrations/versions/): add one import line here per module.
+"""
+
+from strideback.store import activities  # noqa: F401
+from strideback.store.base import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,146 @@
+"""Shared test fixtures.
+
+- `shared_data`: the real files in ../shared/data (found from the repo root). Outside CI a
+  missing folder skips the test with a reason; under CI (CI=true) it is a failure.
+- `db`: a fresh, migrated SQLite database in a temp folder.
+- `postgres_url`: a real PostgreSQL server started with initdb/pg_ctl on a free port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (required under CI=true)")
+    pytest.skip(reason)
+
+
+def find_shared_data() -> Path | None:
+    """`../shared/data` seen from the repository root (where CI puts it too)."""
+    candidate = REPO_ROOT.parent / "shared" / "data"
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = find_shared_data()
+    if path is None:
+        _missing("../shared/data not found next to the repository")
+    return path  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session")
+def activities_dir(shared_data: Path) -> Path:
+    path = shared_data / "activities"
+    if not (path / "MANIFEST.csv").is_file():
+        _missing(f"{path}/MANIFEST.csv not found")
+    return path
+
+
+@pytest.fixture(scope="session")
+def videos_dir(shared_data: Path) -> Path:
+    path = shared_data / "videos"
+    if not (path / "zz_male_side.mp4").is_file():
+        _missing(f"{path}/zz_male_side.mp4 not found")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Never touch the real user's data folder from a test."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("STRIDEBACK_HOME", str(home))
+    monkeypatch.delenv("STRIDEBACK_DB", raising=False)
+    yield
+    from strideback.store.db import close_all
+
+    close_all()
+
+
+@pytest.fixture()
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture()
+def db(db_url: str):
+    from strideback.store.db import open_database
+
+    return open_database(db_url)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
+        return str(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory):
+    """Start a throwaway PostgreSQL server; yield its URL; stop it afterwards."""
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        _missing("PostgreSQL binaries initdb/pg_ctl not found")
+    root = tmp_path_factory.mktemp("pg")
+    data = root / "data"
+    env = dict(os.environ)
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # postgres refuses to run as root: use the postgres user
+        import pwd
+
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            _missing("running as root and no 'postgres' user to run the server")
+        shutil.chown(root, "postgres")
+        os.chmod(root, 0o777)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*run_as, initdb, "-D", str(data), "-U", "strideback", "--auth=trust", "-E", "UTF8"],
+        check=True, capture_output=True, env=env,
+    )
+    port = _free_port()
+    log = root / "pg.log"
+    subprocess.run(
+        [*run_as, pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o",
+         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+        check=True, capture_output=True, env=env,
+    )
+    url = f"postgresql+psycopg://strideback@127.0.0.1:{port}/postgres"
+    try:
+        deadline = time.time() + 30
+        import psycopg
+
+        while True:
+            try:
+                psycopg.connect(f"host=127.0.0.1 port={port} user=strideback dbname=postgres").close()
+                break
+            except psycopg.OperationalError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield url
+    finally:
+        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, env=env)
