@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -102,7 +103,9 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory):
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
         _missing("PostgreSQL binaries initdb/pg_ctl not found")
-    root = tmp_path_factory.mktemp("pg")
+    # Not under pytest's tmp folder: that one is private to root, and the server runs as
+    # the `postgres` user when the tests run as root.
+    root = Path(tempfile.mkdtemp(prefix="strideback-pg-"))
     data = root / "data"
     env = dict(os.environ)
     run_as: list[str] = []
@@ -144,3 +147,4 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory):
     finally:
         subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True, env=env)
+        shutil.rmtree(root, ignore_errors=True)

@@ -5,6 +5,7 @@ Each capability owns its own table module and its own Alembic branch
 """
 
 from strideback.store import activities  # noqa: F401
+from strideback.store import web  # noqa: F401
 from strideback.store.base import Base
 
 __all__ = ["Base"]

@@ -1,0 +1,1 @@
+"""Video I/O for form analysis: decoding, pose backends, annotated output, metronome audio."""
