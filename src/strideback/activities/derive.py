@@ -1,0 +1,155 @@
+"""Pure maths for totals a file does not give us: distance, moving time, elevation, cadence.
+
+Every function takes numpy arrays (NaN = missing) and returns plain numbers. Device totals
+are always preferred by the readers; these only fill gaps, and the reader records
+"derived" in the activity's provenance when they do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EARTH_RADIUS_M = 6_371_008.8
+
+# Moving time: a sample interval counts as moving when it is shorter than GAP_S (longer
+# intervals are recording pauses / auto-pause) and the speed over it is at least MIN_SPEED_MPS
+# (slower than a slow walk = standing still).
+GAP_S = 30.0
+MIN_SPEED_MPS = 0.5
+
+# Elevation: median filter over MEDIAN_WINDOW samples (removes single-sample GPS/barometer
+# spikes), then a hysteresis of HYSTERESIS_M: a climb or descent is only counted once the
+# altitude has moved at least that far from the last turning point, so sensor jitter of
+# +-1-2 m adds nothing while real hills are counted in full (minus < HYSTERESIS_M per turn).
+MEDIAN_WINDOW = 5
+HYSTERESIS_M = 3.0
+
+# Cadence: FIT (and Garmin TCX/GPX extension) running/walking cadence is per leg
+# (strides/min); steps/min is twice that (FIT profile: cadence unit "rpm";
+# ../shared/data/activities/README.md: "FIT running avg_cadence is stored per leg").
+# A value that is only plausible as steps/min is NOT doubled again: per-leg running cadence
+# is ~60-110, so a typical value >= 120 means the file already holds steps; per-leg walking
+# cadence is ~40-70, so >= 80 means steps.
+FOOT_SPORTS = ("running", "walking", "hiking")
+ALREADY_STEPS_FROM = {"running": 120.0, "walking": 80.0, "hiking": 80.0}
+
+
+def haversine_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Distance between consecutive points (len n-1), NaN where a point is missing."""
+    lat_r, lon_r = np.radians(lat), np.radians(lon)
+    dlat, dlon = np.diff(lat_r), np.diff(lon_r)
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat_r[:-1]) * np.cos(lat_r[1:]) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def gps_distance_m(lat: np.ndarray, lon: np.ndarray) -> float | None:
+    """Sum of great-circle steps between valid fixes (GPS-derived: only when no device distance)."""
+    ok = ~(np.isnan(lat) | np.isnan(lon))
+    if ok.sum() < 2:
+        return None
+    return float(np.nansum(haversine_m(lat[ok], lon[ok])))
+
+
+def cumulative_gps_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Cumulative distance per sample from GPS fixes (NaN before the first fix)."""
+    out = np.full(len(lat), np.nan)
+    ok = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
+    if len(ok) == 0:
+        return out
+    steps = np.concatenate([[0.0], haversine_m(lat[ok], lon[ok])])
+    out[ok] = np.cumsum(steps)
+    return out
+
+
+def moving_time_s(t_s: np.ndarray, distance_m: np.ndarray | None) -> float | None:
+    """Time spent moving: intervals shorter than GAP_S with speed >= MIN_SPEED_MPS.
+
+    Without any distance, every interval shorter than GAP_S counts (pauses = gaps only).
+    """
+    ok = ~np.isnan(t_s)
+    t = t_s[ok]
+    if len(t) < 2:
+        return None
+    dt = np.diff(t)
+    moving = (dt > 0) & (dt <= GAP_S)
+    if distance_m is not None:
+        d = distance_m[ok]
+        dd = np.diff(d)
+        known = ~np.isnan(dd)
+        if known.any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                speed = dd / dt
+            moving &= ~known | (speed >= MIN_SPEED_MPS)
+    return float(dt[moving].sum())
+
+
+def median_filter(values: np.ndarray, window: int = MEDIAN_WINDOW) -> np.ndarray:
+    """Centred running median (odd window; edges use the samples available)."""
+    if len(values) < window or window < 2:
+        return values.copy()
+    half = window // 2
+    padded = np.pad(values, half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
+    return np.median(windows, axis=1)
+
+
+def elevation_gain_loss(
+    altitude_m: np.ndarray, threshold_m: float = HYSTERESIS_M, window: int = MEDIAN_WINDOW
+) -> tuple[float, float] | None:
+    """(ascent, descent) in metres from an altitude profile: median filter + hysteresis."""
+    alt = altitude_m[~np.isnan(altitude_m)]
+    if len(alt) < 2:
+        return None
+    smooth = median_filter(alt, window)
+    ascent = descent = 0.0
+    ref = float(smooth[0])
+    for value in smooth.tolist():
+        if value - ref >= threshold_m:
+            ascent += value - ref
+            ref = value
+        elif ref - value >= threshold_m:
+            descent += ref - value
+            ref = value
+    return ascent, descent
+
+
+def is_per_leg(cadence: np.ndarray | float | None, sport: str) -> bool:
+    """True when foot-sport cadence values look like strides/min (per leg) and need doubling."""
+    if sport not in FOOT_SPORTS or cadence is None:
+        return False
+    values = np.atleast_1d(np.asarray(cadence, dtype=float))
+    values = values[~np.isnan(values) & (values > 0)]
+    if len(values) == 0:
+        return True
+    return float(np.median(values)) < ALREADY_STEPS_FROM[sport]
+
+
+def to_steps_per_minute(cadence: np.ndarray, sport: str) -> np.ndarray:
+    """Per-sample cadence in steps/min for foot sports (rpm unchanged for other sports)."""
+    return cadence * 2.0 if is_per_leg(cadence, sport) else cadence
+
+
+def nan_mean(values: np.ndarray | None, positive_only: bool = True) -> float | None:
+    if values is None:
+        return None
+    v = values[~np.isnan(values)]
+    if positive_only:
+        v = v[v > 0]
+    return float(v.mean()) if len(v) else None
+
+
+def nan_max(values: np.ndarray | None) -> float | None:
+    if values is None:
+        return None
+    v = values[~np.isnan(values)]
+    return float(v.max()) if len(v) else None
+
+
+def distance_span_m(distance_m: np.ndarray | None) -> float | None:
+    """Device distance covered by a series: last minus first valid value (odometer-safe)."""
+    if distance_m is None:
+        return None
+    d = distance_m[~np.isnan(distance_m)]
+    if len(d) < 2:
+        return None
+    return float(d.max() - d[0])
