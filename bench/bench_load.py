@@ -32,18 +32,31 @@ def build_history(db_url: str, n_runs: int, seed: int = 7) -> None:
     with db.session() as s:
         for i in range(n_runs):
             sha = f"{i:064x}"
-            s.add(SourceFile(sha256=sha, name=f"run{i}.fit", format="fit", size_bytes=1,
-                             status="imported"))
+            s.add(
+                SourceFile(
+                    sha256=sha, name=f"run{i}.fit", format="fit", size_bytes=1, status="imported"
+                )
+            )
         s.flush()
         for i in range(n_runs):
             km = max(2.0, rng.gauss(9, 4))
             sport = "running" if rng.random() > 0.15 else rng.choice(["cycling", "swimming"])
-            s.add(ActivityRow(
-                source_sha256=f"{i:064x}", leg_index=0, source_format="fit",
-                source_file=f"run{i}.fit", sport=sport, start_time=start + step * i,
-                utc_offset_s=3600, distance_m=km * 1000, moving_s=km * 330,
-                elapsed_s=km * 345, ascent_m=km * rng.uniform(2, 20),
-                descent_m=km * rng.uniform(2, 20)))
+            s.add(
+                ActivityRow(
+                    source_sha256=f"{i:064x}",
+                    leg_index=0,
+                    source_format="fit",
+                    source_file=f"run{i}.fit",
+                    sport=sport,
+                    start_time=start + step * i,
+                    utc_offset_s=3600,
+                    distance_m=km * 1000,
+                    moving_s=km * 330,
+                    elapsed_s=km * 345,
+                    ascent_m=km * rng.uniform(2, 20),
+                    descent_m=km * rng.uniform(2, 20),
+                )
+            )
 
 
 def main() -> None:
@@ -69,19 +82,27 @@ def main() -> None:
             weeks = weekly_load(db, today=today)
             timings.append(time.perf_counter() - t0)
         flags = sum(len(w.flags) for w in weeks)
-        print(f"load service, all {len(weeks)} weeks, {flags} flags: "
-              f"median {statistics.median(timings) * 1000:.0f} ms, "
-              f"max {max(timings) * 1000:.0f} ms over {args.repeat} runs")
+        print(
+            f"load service, all {len(weeks)} weeks, {flags} flags: "
+            f"median {statistics.median(timings) * 1000:.0f} ms, "
+            f"max {max(timings) * 1000:.0f} ms over {args.repeat} runs"
+        )
         cli = Path(sys.executable).with_name("strideback")
         env = dict(os.environ, STRIDEBACK_DB=url)
         walls = []
         for _ in range(3):
             t0 = time.perf_counter()
-            subprocess.run([str(cli), "load", "--weeks", "520", "--json"], env=env,
-                           check=True, capture_output=True)
+            subprocess.run(
+                [str(cli), "load", "--weeks", "520", "--json"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             walls.append(time.perf_counter() - t0)
-        print(f"`strideback load --weeks 520 --json` whole process (incl. Python start-up): "
-              f"median {statistics.median(walls):.2f} s")
+        print(
+            f"`strideback load --weeks 520 --json` whole process (incl. Python start-up): "
+            f"median {statistics.median(walls):.2f} s"
+        )
         target = statistics.median(timings) < 1.0
         print(f"target <1 s for load over 10 years: {'MET' if target else 'MISSED'}")
 

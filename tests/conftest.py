@@ -121,14 +121,30 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory):
         run_as = ["runuser", "-u", "postgres", "--"]
     subprocess.run(
         [*run_as, initdb, "-D", str(data), "-U", "strideback", "--auth=trust", "-E", "UTF8"],
-        check=True, capture_output=True, env=env,
+        check=True,
+        capture_output=True,
+        env=env,
     )
     port = _free_port()
     log = root / "pg.log"
     subprocess.run(
-        [*run_as, pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o",
-         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-        check=True, capture_output=True, env=env,
+        [
+            *run_as,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
     )
     url = f"postgresql+psycopg://strideback@127.0.0.1:{port}/postgres"
     try:
@@ -137,7 +153,9 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory):
 
         while True:
             try:
-                psycopg.connect(f"host=127.0.0.1 port={port} user=strideback dbname=postgres").close()
+                psycopg.connect(
+                    f"host=127.0.0.1 port={port} user=strideback dbname=postgres"
+                ).close()
                 break
             except psycopg.OperationalError:
                 if time.time() > deadline:
@@ -145,6 +163,9 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory):
                 time.sleep(0.3)
         yield url
     finally:
-        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, env=env)
+        subprocess.run(
+            [*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            env=env,
+        )
         shutil.rmtree(root, ignore_errors=True)

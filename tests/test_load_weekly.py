@@ -7,14 +7,21 @@ import json
 
 import pytest
 
-from strideback.load.weekly import LoadItem, iso_week, single_run_spikes, weekly_load
 from strideback.load.rules import load_rules
+from strideback.load.weekly import LoadItem, iso_week, single_run_spikes, weekly_load
 
 MONDAY = dt.date(2026, 10, 5)  # ISO week 2026-W41
 
 
-def run(day: dt.date, km: float, hour: int = 8, descent: float = 0.0, ascent: float = 0.0,
-        sport: str = "running", minutes: float | None = None) -> LoadItem:
+def run(
+    day: dt.date,
+    km: float,
+    hour: int = 8,
+    descent: float = 0.0,
+    ascent: float = 0.0,
+    sport: str = "running",
+    minutes: float | None = None,
+) -> LoadItem:
     return LoadItem(
         activity_id=None,
         sport=sport,
@@ -32,9 +39,12 @@ def days(n: int) -> dt.timedelta:
 
 def test_weekly_totals_and_empty_weeks():
     items = [
-        run(MONDAY, 5), run(MONDAY + days(2), 8), run(MONDAY + days(4), 6),
+        run(MONDAY, 5),
+        run(MONDAY + days(2), 8),
+        run(MONDAY + days(4), 6),
         # a gap week with no running, then one run and a swim
-        run(MONDAY + days(14), 10), run(MONDAY + days(15), 0, sport="swimming", minutes=40),
+        run(MONDAY + days(14), 10),
+        run(MONDAY + days(15), 0, sport="swimming", minutes=40),
     ]
     weeks = weekly_load(items, today=MONDAY + days(20))
     assert [w.week for w in weeks] == ["2026-W41", "2026-W42", "2026-W43"]
@@ -150,17 +160,40 @@ def test_load_cli_json_and_chart(tmp_path, db_url):
 
     db = open_database(db_url)
     with db.session() as s:
-        s.add(SourceFile(sha256="a" * 64, name="x.fit", format="fit", size_bytes=1,
-                         status="imported"))
+        s.add(
+            SourceFile(sha256="a" * 64, name="x.fit", format="fit", size_bytes=1, status="imported")
+        )
         s.flush()
         for i, km in enumerate([5, 5, 6, 9]):
-            s.add(ActivityRow(source_sha256="a" * 64, leg_index=i, source_format="fit",
-                              source_file="x.fit", sport="running",
-                              start_time=dt.datetime(2026, 10, 5 + 7 * i, 7, 0),
-                              utc_offset_s=3600, distance_m=km * 1000, moving_s=km * 360,
-                              elapsed_s=km * 370, ascent_m=10, descent_m=12))
-    result = CliRunner().invoke(app, ["--db", db_url, "load", "--json", "--today", "2026-10-30",
-                                      "--chart", str(tmp_path / "c.png")])
+            s.add(
+                ActivityRow(
+                    source_sha256="a" * 64,
+                    leg_index=i,
+                    source_format="fit",
+                    source_file="x.fit",
+                    sport="running",
+                    start_time=dt.datetime(2026, 10, 5 + 7 * i, 7, 0),
+                    utc_offset_s=3600,
+                    distance_m=km * 1000,
+                    moving_s=km * 360,
+                    elapsed_s=km * 370,
+                    ascent_m=10,
+                    descent_m=12,
+                )
+            )
+    result = CliRunner().invoke(
+        app,
+        [
+            "--db",
+            db_url,
+            "load",
+            "--json",
+            "--today",
+            "2026-10-30",
+            "--chart",
+            str(tmp_path / "c.png"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["distance_m"] for r in rows] == [5000, 5000, 6000, 9000]

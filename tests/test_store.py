@@ -17,18 +17,38 @@ def _roundtrip(url: str) -> None:
     tables = set(inspect(db.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables, "a table module has no migration"
     with db.session() as s:
-        s.add(SourceFile(sha256="b" * 64, name="run.fit", format="fit", size_bytes=10,
-                         status="imported"))
+        s.add(
+            SourceFile(
+                sha256="b" * 64, name="run.fit", format="fit", size_bytes=10, status="imported"
+            )
+        )
         s.flush()
-        s.add(ActivityRow(source_sha256="b" * 64, leg_index=0, source_format="fit",
-                          source_file="run.fit", sport="running",
-                          start_time=dt.datetime(2026, 11, 2, 7), distance_m=8000.0,
-                          moving_s=2900.0, elapsed_s=3000.0))
+        s.add(
+            ActivityRow(
+                source_sha256="b" * 64,
+                leg_index=0,
+                source_format="fit",
+                source_file="run.fit",
+                sport="running",
+                start_time=dt.datetime(2026, 11, 2, 7),
+                distance_m=8000.0,
+                moving_s=2900.0,
+                elapsed_s=3000.0,
+            )
+        )
     # a failing transaction leaves nothing half-written
     with pytest.raises(RuntimeError), db.session() as s:
-        s.add(ActivityRow(source_sha256="b" * 64, leg_index=1, source_format="fit",
-                          source_file="run.fit", sport="running",
-                          start_time=dt.datetime(2026, 11, 3, 7), distance_m=1.0))
+        s.add(
+            ActivityRow(
+                source_sha256="b" * 64,
+                leg_index=1,
+                source_format="fit",
+                source_file="run.fit",
+                sport="running",
+                start_time=dt.datetime(2026, 11, 3, 7),
+                distance_m=1.0,
+            )
+        )
         s.flush()
         raise RuntimeError("boom")
     from strideback.load.service import weekly_load

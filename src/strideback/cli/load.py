@@ -58,15 +58,34 @@ def load_command(
         )
         return
     table = Table(title="Weekly running load", show_lines=False)
-    for name in ("week", "km", "time", "runs", "longest", "up m", "down m",
-                 "vs last", "vs 4-wk", "A:C", "cross", "flags"):
+    for name in (
+        "week",
+        "km",
+        "time",
+        "runs",
+        "longest",
+        "up m",
+        "down m",
+        "vs last",
+        "vs 4-wk",
+        "A:C",
+        "cross",
+        "flags",
+    ):
         table.add_column(name, justify="right" if name not in ("week", "flags") else "left")
     for w in result:
         flags = [f for f in w.flags if f.severity == "warning"]
         table.add_row(
-            w.week, _km(w.distance_m), _hours(w.time_s), str(w.runs), _km(w.longest_m),
-            f"{w.ascent_m:.0f}", f"{w.descent_m:.0f}", _pct(w.ramp_prev_pct),
-            _pct(w.ramp_4wk_pct), "–" if w.acwr is None else f"{w.acwr:.2f}",
+            w.week,
+            _km(w.distance_m),
+            _hours(w.time_s),
+            str(w.runs),
+            _km(w.longest_m),
+            f"{w.ascent_m:.0f}",
+            f"{w.descent_m:.0f}",
+            _pct(w.ramp_prev_pct),
+            _pct(w.ramp_4wk_pct),
+            "–" if w.acwr is None else f"{w.acwr:.2f}",
             _hours(w.cross_training_s),
             "[red]" + ", ".join(sorted({f.rule for f in flags})) + "[/]" if flags else "",
         )

@@ -42,14 +42,25 @@ def _figure(weeks: Sequence[WeekLoad]):  # type: ignore[no-untyped-def]
             if rule not in FLAG_STYLE:
                 continue
             marker, color, label = FLAG_STYLE[rule]
-            ax.scatter([x], [level], marker=marker, color=color, s=46, zorder=3,
-                       label=None if rule in seen else label)
+            ax.scatter(
+                [x],
+                [level],
+                marker=marker,
+                color=color,
+                s=46,
+                zorder=3,
+                label=None if rule in seen else label,
+            )
             seen.add(rule)
             level += top * 0.06
     step = max(1, len(weeks) // 12)
     ax.set_xticks(xs[::step])
-    ax.set_xticklabels([w.week_start.strftime("%d %b %y") for w in weeks][::step],
-                       rotation=30, ha="right", fontsize=8)
+    ax.set_xticklabels(
+        [w.week_start.strftime("%d %b %y") for w in weeks][::step],
+        rotation=30,
+        ha="right",
+        fontsize=8,
+    )
     ax.set_ylabel("km")
     ax.set_ylim(0, top * 1.35)
     ax.set_title("Weekly running distance (orange = week with a load warning)")

@@ -3,9 +3,10 @@
 Each capability owns its own table module and its own Alembic branch
 (see migrations/versions/): add one import line here per module.
 """
+# ruff: noqa: I001, F401
 
-from strideback.store import activities  # noqa: F401
-from strideback.store import web  # noqa: F401
+from strideback.store import activities
+from strideback.store import web
 from strideback.store.base import Base
 
 __all__ = ["Base"]

@@ -30,8 +30,11 @@ def upgrade() -> None:
         sa.Column(
             "source_sha256",
             sa.String(64),
-            sa.ForeignKey("source_files.sha256", ondelete="CASCADE",
-                          name="fk_activities_source_sha256_source_files"),
+            sa.ForeignKey(
+                "source_files.sha256",
+                ondelete="CASCADE",
+                name="fk_activities_source_sha256_source_files",
+            ),
             nullable=False,
         ),
         sa.Column("leg_index", sa.Integer, nullable=False),
@@ -53,8 +56,7 @@ def upgrade() -> None:
         sa.Column("device", sa.String(100)),
         sa.Column("provenance", sa.Text),
         sa.Column("imported_at", sa.DateTime, nullable=False),
-        sa.UniqueConstraint("source_sha256", "leg_index",
-                            name="uq_activities_source_sha256"),
+        sa.UniqueConstraint("source_sha256", "leg_index", name="uq_activities_source_sha256"),
     )
     op.create_index("ix_activities_source_sha256", "activities", ["source_sha256"])
     op.create_index("ix_activities_sport", "activities", ["sport"])
@@ -64,8 +66,11 @@ def upgrade() -> None:
         sa.Column(
             "activity_id",
             sa.Integer,
-            sa.ForeignKey("activities.id", ondelete="CASCADE",
-                          name="fk_activity_series_activity_id_activities"),
+            sa.ForeignKey(
+                "activities.id",
+                ondelete="CASCADE",
+                name="fk_activity_series_activity_id_activities",
+            ),
             primary_key=True,
         ),
         sa.Column("n_samples", sa.Integer, nullable=False),

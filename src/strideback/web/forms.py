@@ -1,0 +1,115 @@
+"""Validate submitted forms into domain objects, with messages a runner understands.
+
+Pure functions: a mapping of form fields in, a dataclass (or field -> message errors) out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from strideback.domain import DiaryEntry
+
+SWELLING = ("none", "mild", "marked")
+DONE = ("done", "modified", "skipped", "rest")
+PAIN_FIELDS = {
+    "pain_during": "Pain during activity",
+    "pain_after": "Pain after activity",
+    "pain_next_morning": "Pain next morning",
+}
+NOTE_MAX = 1000
+
+
+@dataclass
+class FormErrors:
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, message: str) -> None:
+        self.messages.setdefault(name, message)
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+
+def _text(form: Mapping[str, object], name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _checked(form: Mapping[str, object], name: str) -> bool:
+    return _text(form, name).lower() in ("on", "1", "true", "yes")
+
+
+def parse_day(text: str, today: dt.date, errors: FormErrors, name: str = "day") -> dt.date | None:
+    if not text:
+        errors.add(name, "Enter a date (YYYY-MM-DD).")
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        errors.add(name, f"'{text}' is not a date: use YYYY-MM-DD, e.g. {today.isoformat()}.")
+        return None
+    if day > today:
+        errors.add(name, f"{day.isoformat()} is in the future: the diary records days that "
+                         "have happened.")
+        return None
+    return day
+
+
+def parse_pain(text: str, label: str, name: str, errors: FormErrors) -> int | None:
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        errors.add(name, f"{label} must be a number from 0 (no pain) to 10 (worst imaginable).")
+        return None
+    if not value.is_integer() or not 0 <= value <= 10:
+        errors.add(name, f"{label} must be a whole number from 0 to 10 (you entered {text}).")
+        return None
+    return int(value)
+
+
+def parse_diary_form(
+    form: Mapping[str, object], today: dt.date
+) -> tuple[DiaryEntry | None, FormErrors]:
+    """A DiaryEntry from the diary form, or the errors that stop it."""
+    errors = FormErrors()
+    day = parse_day(_text(form, "day"), today, errors)
+    pains = {name: parse_pain(_text(form, name), label, name, errors)
+             for name, label in PAIN_FIELDS.items()}
+    swelling = _text(form, "swelling") or "none"
+    if swelling not in SWELLING:
+        errors.add("swelling", "Swelling must be none, mild or marked.")
+    done = _text(form, "done") or None
+    if done is not None and done not in DONE:
+        errors.add("done", "Choose what you did: done, modified, skipped or rest.")
+    note = _text(form, "note") or None
+    if note and len(note) > NOTE_MAX:
+        errors.add("note", f"The note is too long ({len(note)} characters; at most {NOTE_MAX}).")
+    activity_text = _text(form, "activity_id")
+    activity_id = None
+    if activity_text:
+        if activity_text.isdigit():
+            activity_id = int(activity_text)
+        else:
+            errors.add("activity_id", "The linked activity must be an activity number.")
+    if all(v is None for v in pains.values()) and done is None and not note:
+        errors.add("pain_during", "Enter at least one pain score (0-10), what you did, or a note.")
+    if errors or day is None:
+        return None, errors
+    entry = DiaryEntry(
+        day=day,
+        pain_during=pains["pain_during"],
+        pain_after=pains["pain_after"],
+        pain_next_morning=pains["pain_next_morning"],
+        swelling=swelling,
+        done=done,
+        sharp_pain=_checked(form, "sharp_pain"),
+        limp=_checked(form, "limp"),
+        red_flag=_checked(form, "red_flag"),
+        note=note,
+        activity_id=activity_id,
+    )
+    return entry, errors
