@@ -42,21 +42,30 @@ def haversine_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def gps_distance_m(lat: np.ndarray, lon: np.ndarray) -> float | None:
-    """Sum of great-circle steps between valid fixes (GPS-derived: only when no device distance)."""
-    ok = ~(np.isnan(lat) | np.isnan(lon))
-    if ok.sum() < 2:
-        return None
-    return float(np.nansum(haversine_m(lat[ok], lon[ok])))
+def gps_distance_m(
+    lat: np.ndarray, lon: np.ndarray, segment: np.ndarray | None = None
+) -> float | None:
+    """Sum of great-circle steps between valid fixes (GPS-derived: only when no device distance).
+
+    `segment` (one id per sample) stops steps across track-segment breaks from counting.
+    """
+    cum = cumulative_gps_distance(lat, lon, segment)
+    valid = cum[~np.isnan(cum)]
+    return float(valid[-1]) if len(valid) >= 2 else None
 
 
-def cumulative_gps_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+def cumulative_gps_distance(
+    lat: np.ndarray, lon: np.ndarray, segment: np.ndarray | None = None
+) -> np.ndarray:
     """Cumulative distance per sample from GPS fixes (NaN before the first fix)."""
     out = np.full(len(lat), np.nan)
     ok = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
     if len(ok) == 0:
         return out
     steps = np.concatenate([[0.0], haversine_m(lat[ok], lon[ok])])
+    if segment is not None:
+        seg = segment[ok]
+        steps[1:][seg[1:] != seg[:-1]] = 0.0
     out[ok] = np.cumsum(steps)
     return out
 

@@ -11,39 +11,73 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from fitdecode import profile
 
 FIT_EPOCH_S = 631_065_600  # 1989-12-31T00:00:00Z in Unix seconds
 
-# Session fields we use (FIT profile names) -> field number in the session message (18).
-SESSION_FIELDS = {
-    "timestamp": 253,
-    "start_time": 2,
-    "sport": 5,
-    "sub_sport": 6,
-    "total_elapsed_time": 7,
-    "total_timer_time": 8,
-    "total_distance": 9,
-    "avg_heart_rate": 16,
-    "max_heart_rate": 17,
-    "avg_cadence": 18,
-    "total_ascent": 22,
-    "total_descent": 23,
-    "avg_fractional_cadence": 41,
-}
-LAP_FIELDS = {"timestamp": 253, "start_time": 2, "total_elapsed_time": 7, "total_distance": 9}
-SPORT_FIELDS = {"sport": 0, "sub_sport": 1}
+MSG_FILE_ID, MSG_SPORT, MSG_SESSION, MSG_LAP, MSG_RECORD, MSG_ACTIVITY = 0, 12, 18, 19, 20, 34
+
+
+def _numbers(message: int, *names: str) -> dict[str, int]:
+    """FIT profile field numbers by name (from fitdecode's profile: one source of truth)."""
+    by_name = {f.name: num for num, f in profile.MESSAGE_TYPES[message].fields.items()}
+    return {name: by_name[name] for name in names}
+
+
+# Fields we use, by FIT profile name -> field number.
+SESSION_FIELDS = _numbers(
+    MSG_SESSION,
+    "timestamp",
+    "start_time",
+    "sport",
+    "sub_sport",
+    "total_elapsed_time",
+    "total_timer_time",
+    "total_distance",
+    "avg_heart_rate",
+    "max_heart_rate",
+    "avg_cadence",
+    "total_ascent",
+    "total_descent",
+    "avg_fractional_cadence",
+)
+LAP_FIELDS = _numbers(MSG_LAP, "timestamp", "start_time", "total_elapsed_time", "total_distance")
+SPORT_FIELDS = _numbers(MSG_SPORT, "sport", "sub_sport")
+FILE_ID_FIELDS = _numbers(MSG_FILE_ID, "type", "manufacturer")
+ACTIVITY_FIELDS = _numbers(MSG_ACTIVITY, "timestamp", "local_timestamp")
+_RECORD = _numbers(
+    MSG_RECORD,
+    "timestamp",
+    "position_lat",
+    "position_long",
+    "altitude",
+    "enhanced_altitude",
+    "heart_rate",
+    "cadence",
+    "distance",
+    "speed",
+    "enhanced_speed",
+    "fractional_cadence",
+    "compressed_speed_distance",
+)
 # Record columns we keep -> (field number, enhanced field number or None).
 RECORD_FIELDS = {
-    "timestamp": (253, None),
-    "position_lat": (0, None),
-    "position_long": (1, None),
-    "altitude": (2, 78),
-    "heart_rate": (3, None),
-    "cadence": (4, None),
-    "distance": (5, None),
-    "speed": (6, 73),
-    "fractional_cadence": (53, None),
+    name: (_RECORD[name], _RECORD.get("enhanced_" + name))
+    for name in (
+        "timestamp",
+        "position_lat",
+        "position_long",
+        "altitude",
+        "heart_rate",
+        "cadence",
+        "distance",
+        "speed",
+        "fractional_cadence",
+    )
 }
+RECORD_COMPRESSED_SPEED_DISTANCE = _RECORD["compressed_speed_distance"]
+# fitdecode renames some fields to their sub-field for some sports (same raw value).
+SUBFIELD_ALIASES = {"avg_cadence": ("avg_running_cadence",)}
 SEMICIRCLE_DEG = 180.0 / 2**31
 
 

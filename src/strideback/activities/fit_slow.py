@@ -20,11 +20,13 @@ from fitdecode.types import FieldDefinition
 
 from strideback.activities.errors import ImportFailure
 from strideback.activities.fit_content import (
+    FIT_EPOCH_S,
     LAP_FIELDS,
     RECORD_FIELDS,
     SEMICIRCLE_DEG,
     SESSION_FIELDS,
     SPORT_FIELDS,
+    SUBFIELD_ALIASES,
     FitContent,
     local_offset,
 )
@@ -42,7 +44,13 @@ def _native_values(frame: fitdecode.FitDataMessage) -> dict[str, Any]:
 
 
 def _time(value: Any) -> float | None:
-    return value.timestamp() if hasattr(value, "timestamp") else None
+    if hasattr(value, "timestamp"):
+        return value.timestamp()
+    if isinstance(value, int) and not isinstance(value, bool):
+        # FIT date_time below 0x10000000 is relative (device clock not set): fitdecode
+        # leaves it as an int; count it from the FIT epoch like any other FIT time.
+        return float(FIT_EPOCH_S + value)
+    return None
 
 
 def _number(value: Any) -> float | None:
@@ -61,6 +69,8 @@ def _pick(values: dict[str, Any], names: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in names:
         value = values.get(name)
+        for alias in SUBFIELD_ALIASES.get(name, ()):
+            value = values.get(alias) if value is None else value
         if name in ("timestamp", "start_time"):
             out[name] = _time(value)
         elif name in ("sport", "sub_sport"):
@@ -107,7 +117,7 @@ def _decode(data: bytes, check_crc: fitdecode.CrcCheck) -> tuple[FitContent, Exc
                         content.manufacturer = _enum(v.get("manufacturer"))
                 elif name == "activity":
                     v = _native_values(frame)
-                    activity_times = (_time(v.get("timestamp")), _number(v.get("local_timestamp")))
+                    activity_times = (_time(v.get("timestamp")), _time(v.get("local_timestamp")))
     except fitdecode.FitCRCError as exc:
         error = exc
     except (fitdecode.FitError, ValueError, KeyError, IndexError, TypeError, EOFError) as exc:
@@ -117,11 +127,9 @@ def _decode(data: bytes, check_crc: fitdecode.CrcCheck) -> tuple[FitContent, Exc
         records[col] = records[col] * SEMICIRCLE_DEG
     content.records = records
     ts, local_raw = activity_times
-    if ts is not None and local_raw is not None:
-        # local_timestamp is a FIT local_date_time (seconds since the FIT epoch, local time).
-        from strideback.activities.fit_content import FIT_EPOCH_S
-
-        content.local_offset_s = local_offset(ts, local_raw + FIT_EPOCH_S)
+    # local_timestamp (FIT local_date_time) comes back as if it were UTC: the difference is
+    # the local offset.
+    content.local_offset_s = local_offset(ts, local_raw)
     return content, error
 
 
@@ -142,5 +150,7 @@ def decode_fit_slow(data: bytes) -> FitContent:
     if error is not None:
         if not has_data:
             raise ImportFailure(f"not a readable FIT file ({_describe(error)})")
-        content.notes.append(f"file damaged after the activity data; kept what decoded ({_describe(error)})")
+        content.notes.append(
+            f"file damaged after the activity data; kept what decoded ({_describe(error)})"
+        )
     return content

@@ -144,7 +144,9 @@ def parse_definition(raw: dict[str, Any], path: Path = QUESTIONS_FILE) -> CheckD
         options = []
         for opt in _need(item, "options", where, path):
             if len(opt) != 3:
-                raise DefinitionError(f"{path}: {where} option {opt!r} needs [value, label, points]")
+                raise DefinitionError(
+                    f"{path}: {where} option {opt!r} needs [value, label, points]"
+                )
             options.append(Option(str(opt[0]), str(opt[1]), int(opt[2])))
         total_max += max(o.points or 0 for o in options)
         questions.append(

@@ -6,7 +6,7 @@ from typing import Any
 
 from strideback.assess.questions import CheckDefinition, RedFlagRule
 
-YES = {"yes", "y", "true", "1", True, 1}
+YES = {"yes", "y", "true", "1", True}
 
 
 def is_yes(value: Any) -> bool:

@@ -6,6 +6,8 @@ Each capability owns its own table module and its own Alembic branch
 # ruff: noqa: I001, F401
 
 from strideback.store import activities
+from strideback.store import coach
+from strideback.store import form
 from strideback.store import web
 from strideback.store.base import Base
 

@@ -36,7 +36,9 @@ def service_function(capability: str, name: str) -> Callable[..., Any]:
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
             raise NotAvailable(capability, name, f"module {module_name} not found") from exc
-        raise
+        raise NotAvailable(capability, name, f"{module_name} cannot be imported: {exc}") from exc
+    except ImportError as exc:  # a capability still being written: say so on the page
+        raise NotAvailable(capability, name, f"{module_name} cannot be imported: {exc}") from exc
     func = getattr(module, name, None)
     if func is None:
         raise NotAvailable(capability, name, f"{module_name} has no {name}()")

@@ -43,6 +43,7 @@ class Chart:
     x_values: Sequence[float] | None = None  # numeric x; else slots 0..n-1
     y_label: str = ""
     y_max: float | None = None
+    y_min: float = 0.0
     y_right_label: str = ""
     y_right_max: float | None = None
     css_class: str = "chart"
@@ -55,6 +56,12 @@ class Chart:
         return len(self.x_values) if self.x_values is not None else len(self.x_labels)
 
     def _x_range(self) -> tuple[float, float]:
+        cached = self.__dict__.get("_x_range_cache")
+        if cached is None:
+            cached = self.__dict__["_x_range_cache"] = self._compute_x_range()
+        return cached
+
+    def _compute_x_range(self) -> tuple[float, float]:
         if self.x_values is not None and len(self.x_values):
             finite = _finite(self.x_values)
             lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
@@ -70,13 +77,27 @@ class Chart:
 
     def y(self, value: float, right: bool = False) -> float:
         top = (self.y_right_max if right else self.y_max) or 1.0
-        frac = max(0.0, min(1.0, value / top))
+        bottom = 0.0 if right else self.y_min
+        frac = max(0.0, min(1.0, (value - bottom) / ((top - bottom) or 1.0)))
         return HEIGHT - MARGIN_B - frac * (HEIGHT - MARGIN_T - MARGIN_B)
 
     def fit_left(self, *series: Sequence[float | None]) -> None:
         if self.y_max is None:
             values = [v for s in series for v in _finite(s)]
-            self.y_max = nice_max(max(values, default=0.0) * 1.08)
+            top = max(values, default=0.0)
+            if self.y_min:
+                span = nice_max((top - self.y_min) * 1.08)
+                self.y_max = self.y_min + span
+            else:
+                self.y_max = nice_max(top * 1.08)
+
+    def floor_to_data(self, *series: Sequence[float | None]) -> None:
+        """Start the left axis near the data's minimum (elevation, heart rate...)."""
+        values = [v for s in series for v in _finite(s)]
+        if values:
+            lo, hi = min(values), max(values)
+            pad = max((hi - lo) * 0.1, 1.0)
+            self.y_min = math.floor((lo - pad) / 10) * 10 if lo - pad > 0 else 0.0
 
     # layers ---------------------------------------------------------------------------
     def band(self, y0: float, y1: float, css: str, label: str, right: bool = True) -> None:
@@ -87,9 +108,15 @@ class Chart:
             f"<title>{escape(label)}</title></rect>"
         )
 
-    def bars(self, values: Sequence[float | None], css: str, titles: Sequence[str],
-             offset: float = 0.0, width_frac: float = 0.8,
-             extra_css: Sequence[str] | None = None) -> None:
+    def bars(
+        self,
+        values: Sequence[float | None],
+        css: str,
+        titles: Sequence[str],
+        offset: float = 0.0,
+        width_frac: float = 0.8,
+        extra_css: Sequence[str] | None = None,
+    ) -> None:
         w = self.slot_width() * width_frac
         for i, v in enumerate(values):
             if v is None or not math.isfinite(v) or v <= 0:
@@ -103,8 +130,15 @@ class Chart:
                 f"<title>{escape(titles[i])}</title></rect>"
             )
 
-    def line(self, values: Sequence[float | None], css: str, label: str, right: bool = False,
-             dots: bool = False, titles: Sequence[str] | None = None) -> None:
+    def line(
+        self,
+        values: Sequence[float | None],
+        css: str,
+        label: str,
+        right: bool = False,
+        dots: bool = False,
+        titles: Sequence[str] | None = None,
+    ) -> None:
         segments: list[list[tuple[float, float]]] = [[]]
         points: list[tuple[float, float, int]] = []
         for i, v in enumerate(values):
@@ -144,34 +178,47 @@ class Chart:
         out = []
         base = HEIGHT - MARGIN_B
         for k in range(5):
-            value = (self.y_max or 1) * k / 4
+            value = self.y_min + ((self.y_max or 1) - self.y_min) * k / 4
             y = self.y(value)
-            out.append(f'<line class="grid" x1="{MARGIN_L}" x2="{WIDTH - MARGIN_R}" '
-                       f'y1="{y:.1f}" y2="{y:.1f}"/>')
-            out.append(f'<text class="tick" x="{MARGIN_L - 6}" y="{y + 4:.1f}" '
-                       f'text-anchor="end">{_fmt(value)}</text>')
+            out.append(
+                f'<line class="grid" x1="{MARGIN_L}" x2="{WIDTH - MARGIN_R}" '
+                f'y1="{y:.1f}" y2="{y:.1f}"/>'
+            )
+            out.append(
+                f'<text class="tick" x="{MARGIN_L - 6}" y="{y + 4:.1f}" '
+                f'text-anchor="end">{_fmt(value)}</text>'
+            )
             if self.y_right_max:
                 rv = self.y_right_max * k / 4
-                out.append(f'<text class="tick right" x="{WIDTH - MARGIN_R + 6}" '
-                           f'y="{self.y(rv, True) + 4:.1f}">{_fmt(rv)}</text>')
-        out.append(f'<line class="axis" x1="{MARGIN_L}" x2="{WIDTH - MARGIN_R}" '
-                   f'y1="{base}" y2="{base}"/>')
+                out.append(
+                    f'<text class="tick right" x="{WIDTH - MARGIN_R + 6}" '
+                    f'y="{self.y(rv, True) + 4:.1f}">{_fmt(rv)}</text>'
+                )
+        out.append(
+            f'<line class="axis" x1="{MARGIN_L}" x2="{WIDTH - MARGIN_R}" y1="{base}" y2="{base}"/>'
+        )
         labels = list(self.x_labels)
         if labels:
             step = max(1, math.ceil(len(labels) / 10))
             for i in range(0, len(labels), step):
                 xv = self.x_values[i] if self.x_values is not None else i
-                out.append(f'<text class="tick" x="{self.x(xv):.1f}" y="{base + 16}" '
-                           f'text-anchor="middle">{escape(labels[i])}</text>')
+                out.append(
+                    f'<text class="tick" x="{self.x(xv):.1f}" y="{base + 16}" '
+                    f'text-anchor="middle">{escape(labels[i])}</text>'
+                )
         if self.y_label:
-            out.append(f'<text class="axis-label" x="12" y="{MARGIN_T + 4}" '
-                       f'transform="rotate(-90 12 {MARGIN_T + 4})" text-anchor="end">'
-                       f"{escape(self.y_label)}</text>")
+            out.append(
+                f'<text class="axis-label" x="12" y="{MARGIN_T + 4}" '
+                f'transform="rotate(-90 12 {MARGIN_T + 4})" text-anchor="end">'
+                f"{escape(self.y_label)}</text>"
+            )
         if self.y_right_label:
             xr = WIDTH - 8
-            out.append(f'<text class="axis-label right" x="{xr}" y="{MARGIN_T + 4}" '
-                       f'transform="rotate(90 {xr} {MARGIN_T + 4})">'
-                       f"{escape(self.y_right_label)}</text>")
+            out.append(
+                f'<text class="axis-label right" x="{xr}" y="{MARGIN_T + 4}" '
+                f'transform="rotate(90 {xr} {MARGIN_T + 4})">'
+                f"{escape(self.y_right_label)}</text>"
+            )
         return out
 
     def render(self) -> str:

@@ -51,8 +51,9 @@ def parse_day(text: str, today: dt.date, errors: FormErrors, name: str = "day") 
         errors.add(name, f"'{text}' is not a date: use YYYY-MM-DD, e.g. {today.isoformat()}.")
         return None
     if day > today:
-        errors.add(name, f"{day.isoformat()} is in the future: the diary records days that "
-                         "have happened.")
+        errors.add(
+            name, f"{day.isoformat()} is in the future: the diary records days that have happened."
+        )
         return None
     return day
 
@@ -77,8 +78,10 @@ def parse_diary_form(
     """A DiaryEntry from the diary form, or the errors that stop it."""
     errors = FormErrors()
     day = parse_day(_text(form, "day"), today, errors)
-    pains = {name: parse_pain(_text(form, name), label, name, errors)
-             for name, label in PAIN_FIELDS.items()}
+    pains = {
+        name: parse_pain(_text(form, name), label, name, errors)
+        for name, label in PAIN_FIELDS.items()
+    }
     swelling = _text(form, "swelling") or "none"
     if swelling not in SWELLING:
         errors.add("swelling", "Swelling must be none, mild or marked.")

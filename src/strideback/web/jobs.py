@@ -74,8 +74,14 @@ class JobStore:
 
     def create(self, kind: str, params: dict[str, Any], message: str = "Waiting to start") -> int:
         with self.db.session() as session:
-            row = JobRow(kind=kind, status="queued", done=0, total=0, message=message,
-                         params=json.dumps(params, default=str))
+            row = JobRow(
+                kind=kind,
+                status="queued",
+                done=0,
+                total=0,
+                message=message,
+                params=json.dumps(params, default=str),
+            )
             session.add(row)
             session.flush()
             return row.id
@@ -112,9 +118,12 @@ class JobStore:
             result = session.execute(
                 update(JobRow)
                 .where(JobRow.status.in_(ACTIVE))
-                .values(status="error", message="Interrupted",
-                        error="The server stopped before this job finished; start it again.",
-                        updated_at=utcnow())
+                .values(
+                    status="error",
+                    message="Interrupted",
+                    error="The server stopped before this job finished; start it again.",
+                    updated_at=utcnow(),
+                )
             )
             return result.rowcount or 0
 
@@ -124,11 +133,11 @@ class ThrottledProgress:
 
     def __init__(self, store: JobStore, job_id: int, interval: float = 0.3):
         self.store, self.job_id, self.interval = store, job_id, interval
-        self._last = 0.0
+        self._last: float | None = None
 
     def __call__(self, done: int, total: int, message: str | None = None) -> None:
         now = time.monotonic()
-        if done >= total or now - self._last >= self.interval:
+        if self._last is None or done >= total or now - self._last >= self.interval:
             self._last = now
             self.store.progress(self.job_id, done, total, message)
 
@@ -146,7 +155,8 @@ def run_import_job(db_url: str, job_id: int, paths: list[str]) -> None:
         progress = ThrottledProgress(store, job_id)
         store.progress(job_id, 0, len(paths), "Reading files")
         results = import_paths(
-            db, [Path(p) for p in paths],
+            db,
+            [Path(p) for p in paths],
             progress=lambda done, total, name: progress(done, total, f"Reading {name}"),
         )
         rows = [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in results]
@@ -154,8 +164,11 @@ def run_import_job(db_url: str, job_id: int, paths: list[str]) -> None:
         for row in rows:
             counts[row.get("status", "?")] = counts.get(row.get("status", "?"), 0) + 1
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        store.finish(job_id, {"results": rows, "counts": counts},
-                     message=f"Finished: {summary or 'nothing found'}")
+        store.finish(
+            job_id,
+            {"results": rows, "counts": counts},
+            message=f"Finished: {summary or 'nothing found'}",
+        )
     except Exception as exc:  # the page shows the message; the server keeps running
         store.fail(job_id, f"{type(exc).__name__}: {exc}")
 
@@ -170,14 +183,19 @@ def run_form_job(db_url: str, job_id: int, video: str, view: str) -> None:
         progress = ThrottledProgress(store, job_id)
         store.progress(job_id, 0, 0, "Starting the analysis")
         result = analyse_clip(
-            db, Path(video), view=view,
+            db,
+            Path(video),
+            view=view,
             progress=lambda done, total: progress(done, total, f"Frame {done} of {total}"),
         )
-        store.finish(job_id, {"clip_id": result.id, "view": result.view},
-                     message="Finished: report ready")
+        store.finish(
+            job_id, {"clip_id": result.id, "view": result.view}, message="Finished: report ready"
+        )
     except Exception as exc:  # FormError carries a clear message for the runner
-        store.fail(job_id, f"{exc}" if type(exc).__name__ == "FormError"
-                   else f"{type(exc).__name__}: {exc}")
+        store.fail(
+            job_id,
+            f"{exc}" if type(exc).__name__ == "FormError" else f"{type(exc).__name__}: {exc}",
+        )
 
 
 class JobRunner:
@@ -192,11 +210,13 @@ class JobRunner:
                 max_workers=workers, mp_context=multiprocessing.get_context("spawn")
             )
         else:
-            self.executor = ThreadPoolExecutor(max_workers=workers,
-                                               thread_name_prefix="strideback-job")
+            self.executor = ThreadPoolExecutor(
+                max_workers=workers, thread_name_prefix="strideback-job"
+            )
 
-    def submit(self, kind: str, params: dict[str, Any],
-               func: Callable[..., None], *args: Any) -> int:
+    def submit(
+        self, kind: str, params: dict[str, Any], func: Callable[..., None], *args: Any
+    ) -> int:
         job_id = self.store.create(kind, params)
         future = self.executor.submit(func, self.db_url, job_id, *args)
         future.add_done_callback(lambda f: self._record_crash(job_id, f))

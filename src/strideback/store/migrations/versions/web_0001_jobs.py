@@ -1,4 +1,4 @@
-"""Web dashboard: background jobs table.
+"""Web dashboard: background jobs and display preferences.
 
 Revision ID: web_0001
 Revises:
@@ -30,7 +30,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_web_jobs_kind", "web_jobs", ["kind"])
     op.create_index("ix_web_jobs_status", "web_jobs", ["status"])
+    op.create_table(
+        "web_preferences",
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("web_preferences")
     op.drop_table("web_jobs")

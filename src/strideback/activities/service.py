@@ -1,0 +1,439 @@
+"""Import service: one function per user action, called by the CLI and the web dashboard.
+
+Files are parsed (in worker processes for big batches) and each file is stored in its own
+transaction, so a failure never leaves half an activity behind.
+Duplicates: the same bytes (SHA-256) are a no-op; the same run in another format (same sport,
+start within DUPLICATE_WINDOW_S) is kept once, preferring FIT (a FIT arriving after its
+GPX/TCX twin replaces it in the same transaction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass
+from multiprocessing import get_all_start_methods, get_context
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from strideback.activities.parse import DUPLICATE, ERROR, IMPORTED, SKIPPED, ParsedFile, parse_item
+from strideback.activities.series_codec import decode_series, encode_series
+from strideback.activities.sources import FileItem, expand_paths
+from strideback.domain import Activity, Series
+from strideback.store.activities import ActivityRow, ActivitySeries, SourceFile
+from strideback.store.db import Database
+
+DUPLICATE_WINDOW_S = 60
+PARALLEL_FROM_FILES = 16  # smaller batches parse in-process (worker start-up costs ~1 s)
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class ImportResult:
+    """One per activity file (one per leg for multisport / multi-activity files)."""
+
+    file: str
+    status: str  # imported | duplicate | skipped | error
+    activity_id: int | None = None
+    sport: str | None = None
+    start_time: dt.datetime | None = None
+    distance_m: float | None = None
+    elapsed_s: float | None = None
+    moving_s: float | None = None
+    ascent_m: float | None = None
+    descent_m: float | None = None
+    avg_cadence_spm: float | None = None
+    avg_hr_bpm: float | None = None
+    error: str | None = None
+    note: str | None = None  # why a duplicate, or a warning on an imported file
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["start_time"] = self.start_time.isoformat() if self.start_time else None
+        return data
+
+
+@dataclass
+class ActivitySummary:
+    """A stored activity without its series (what lists and the diary need)."""
+
+    id: int
+    sport: str
+    sub_sport: str | None
+    name: str | None
+    start_time: dt.datetime  # timezone-aware UTC
+    utc_offset_s: int | None
+    distance_m: float | None
+    elapsed_s: float | None
+    moving_s: float | None
+    ascent_m: float | None
+    descent_m: float | None
+    avg_cadence_spm: float | None
+    avg_hr_bpm: float | None
+    max_hr_bpm: float | None
+    device: str | None
+    source_format: str
+    source_file: str
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.start_time + dt.timedelta(seconds=self.utc_offset_s or 0)
+
+    @property
+    def pace_s_per_km(self) -> float | None:
+        if not self.distance_m or not self.moving_s:
+            return None
+        return self.moving_s / (self.distance_m / 1000.0)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["start_time"] = self.start_time.isoformat()
+        data["pace_s_per_km"] = self.pace_s_per_km
+        return data
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _default_workers(n_items: int) -> int:
+    if n_items < PARALLEL_FROM_FILES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _pool_context():  # noqa: ANN202
+    # fork is fast, but unsafe once other threads exist (e.g. inside the web server): spawn then.
+    if threading.active_count() == 1 and "fork" in get_all_start_methods():
+        return get_context("fork")
+    return get_context("spawn")
+
+
+def _parsed(items: list[FileItem], workers: int) -> Iterator[ParsedFile]:
+    if workers <= 1 or len(items) <= 1:
+        yield from map(parse_item, items)
+        return
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+            for parsed in pool.map(parse_item, items, chunksize=4):
+                done += 1
+                yield parsed
+    except BrokenProcessPool:  # workers could not start (e.g. no importable __main__)
+        yield from map(parse_item, items[done:])
+
+
+# --------------------------------------------------------------------------- storing
+
+
+def _naive_utc(t: dt.datetime) -> dt.datetime:
+    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
+
+
+def _result(
+    file: str,
+    status: str,
+    activity: Activity | None = None,
+    activity_id: int | None = None,
+    error: str | None = None,
+    note: str | None = None,
+) -> ImportResult:
+    if activity is None:
+        return ImportResult(
+            file=file, status=status, activity_id=activity_id, error=error, note=note
+        )
+    return ImportResult(
+        file=file,
+        status=status,
+        activity_id=activity_id,
+        sport=activity.sport,
+        start_time=activity.start,
+        distance_m=activity.distance_m,
+        elapsed_s=activity.elapsed_s,
+        moving_s=activity.moving_s,
+        ascent_m=activity.ascent_m,
+        descent_m=activity.descent_m,
+        avg_cadence_spm=activity.cadence_spm,
+        avg_hr_bpm=activity.hr_bpm,
+        error=error,
+        note=note,
+    )
+
+
+def _row_result(file: str, status: str, row: ActivityRow, note: str | None) -> ImportResult:
+    return ImportResult(
+        file=file,
+        status=status,
+        activity_id=row.id,
+        sport=row.sport,
+        start_time=_aware(row.start_time),
+        distance_m=row.distance_m,
+        elapsed_s=row.elapsed_s,
+        moving_s=row.moving_s,
+        ascent_m=row.ascent_m,
+        descent_m=row.descent_m,
+        avg_cadence_spm=row.avg_cadence_spm,
+        avg_hr_bpm=row.avg_hr_bpm,
+        note=note,
+    )
+
+
+def _new_row(activity: Activity, sha256: str) -> ActivityRow:
+    row = ActivityRow(
+        source_sha256=sha256,
+        leg_index=activity.leg_index,
+        source_format=activity.source_format or "?",
+        source_file=activity.source_file or "",
+        sport=activity.sport,
+        sub_sport=activity.sub_sport,
+        name=(activity.name or None) and activity.name[:300],
+        start_time=_naive_utc(activity.start),
+        utc_offset_s=activity.utc_offset_s,
+        distance_m=activity.distance_m,
+        elapsed_s=activity.elapsed_s,
+        moving_s=activity.moving_s,
+        ascent_m=activity.ascent_m,
+        descent_m=activity.descent_m,
+        avg_cadence_spm=activity.cadence_spm,
+        avg_hr_bpm=activity.hr_bpm,
+        max_hr_bpm=activity.max_hr_bpm,
+        device=(activity.device or None) and activity.device[:100],
+        provenance=json.dumps(activity.provenance, sort_keys=True),
+    )
+    row.series = ActivitySeries(n_samples=len(activity.series), data=encode_series(activity.series))
+    return row
+
+
+def _twin(session: Session, activity: Activity) -> ActivityRow | None:
+    """An already stored activity that is the same run (same sport, start within the window)."""
+    start = _naive_utc(activity.start)
+    window = dt.timedelta(seconds=DUPLICATE_WINDOW_S)
+    return session.scalars(
+        select(ActivityRow)
+        .where(ActivityRow.sport == activity.sport)
+        .where(ActivityRow.start_time.between(start - window, start + window))
+        .order_by(ActivityRow.id)
+        .limit(1)
+    ).first()
+
+
+def _store_activities(session: Session, parsed: ParsedFile) -> list[ImportResult]:
+    results: list[ImportResult] = []
+    note = "; ".join(parsed.notes) or None
+    for activity in parsed.activities:
+        twin = _twin(session, activity)
+        fit_replaces = (
+            activity.source_format == "fit" and twin is not None and (twin.source_format != "fit")
+        )
+        if twin is not None and not fit_replaces:
+            results.append(
+                _result(
+                    parsed.name,
+                    DUPLICATE,
+                    activity,
+                    twin.id,
+                    note=f"same {activity.sport} as activity {twin.id} ({twin.source_file})",
+                )
+            )
+            continue
+        replaced = None
+        if twin is not None:  # a FIT replaces its GPX/TCX twin
+            replaced = f"replaced {twin.source_format.upper()} copy {twin.id} ({twin.source_file})"
+            old_source = session.get(SourceFile, twin.source_sha256)
+            if old_source is not None:
+                old_source.status, old_source.note = DUPLICATE, f"replaced by {parsed.name}"
+            session.delete(twin)
+            session.flush()
+        row = _new_row(activity, parsed.sha256 or "")
+        session.add(row)
+        session.flush()
+        results.append(
+            _result(
+                parsed.name,
+                IMPORTED,
+                activity,
+                row.id,
+                note="; ".join(x for x in (note, replaced) if x) or None,
+            )
+        )
+    return results
+
+
+def _store(db: Database, parsed: ParsedFile) -> list[ImportResult]:
+    if parsed.status == ERROR or parsed.sha256 is None:
+        return [_result(parsed.name, ERROR, error=parsed.reason or "unreadable")]
+    with db.session() as session:
+        known = session.get(SourceFile, parsed.sha256)
+        if known is not None:
+            if known.status == SKIPPED:
+                return [_result(parsed.name, SKIPPED, error=None, note=known.note)]
+            rows = session.scalars(
+                select(ActivityRow)
+                .where(ActivityRow.source_sha256 == parsed.sha256)
+                .order_by(ActivityRow.leg_index)
+            ).all()
+            note = f"same file already imported as {known.name}"
+            if not rows:
+                return [_result(parsed.name, DUPLICATE, note=note)]
+            return [_row_result(parsed.name, DUPLICATE, row, note) for row in rows]
+        source = SourceFile(
+            sha256=parsed.sha256,
+            name=parsed.name[:500],
+            format=parsed.format or "?",
+            size_bytes=parsed.size_bytes,
+            status=parsed.status,
+            note=parsed.reason,
+        )
+        session.add(source)
+        session.flush()
+        if parsed.status == SKIPPED:
+            return [_result(parsed.name, SKIPPED, note=parsed.reason)]
+        results = _store_activities(session, parsed)
+        if not any(r.status == IMPORTED for r in results):
+            source.status = DUPLICATE
+        return results
+
+
+def _already_known(db: Database, items: list[FileItem]) -> list[ParsedFile | None]:
+    """Items whose bytes were seen before (by SHA-256) need no parsing: a stub for each."""
+    hashes: list[str | None] = []
+    for item in items:
+        try:
+            hashes.append(None if item.error else hashlib.sha256(item.read()).hexdigest())
+        except OSError:
+            hashes.append(None)
+    wanted = sorted({h for h in hashes if h})
+    seen: set[str] = set()
+    with db.session() as session:
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            seen.update(
+                session.scalars(select(SourceFile.sha256).where(SourceFile.sha256.in_(chunk)))
+            )
+    return [
+        ParsedFile(name=item.name, sha256=h) if h in seen else None
+        for item, h in zip(items, hashes, strict=True)
+    ]
+
+
+def import_paths(
+    db: Database,
+    paths: Sequence[Path],
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> list[ImportResult]:
+    """Import files, folders and archives; one result per file (per leg), in input order.
+
+    `progress(done, total, current_name)` is called after each file.
+    """
+    items = expand_paths([Path(p) for p in paths])
+    total = len(items)
+    known = _already_known(db, items)
+    to_parse = [item for item, k in zip(items, known, strict=True) if k is None]
+    n_workers = workers if workers is not None else _default_workers(len(to_parse))
+    fresh = _parsed(to_parse, n_workers)
+    ordered = (k if k is not None else next(fresh) for k in known)
+    results: list[ImportResult] = []
+    for done, parsed in enumerate(ordered, start=1):
+        try:
+            results.extend(_store(db, parsed))
+        except Exception as exc:  # a database problem with one file must not stop the batch
+            results.append(_result(parsed.name, ERROR, error=f"could not store: {exc}"))
+        if progress is not None:
+            progress(done, total, parsed.name)
+    return results
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def _summary(row: ActivityRow) -> ActivitySummary:
+    return ActivitySummary(
+        id=row.id,
+        sport=row.sport,
+        sub_sport=row.sub_sport,
+        name=row.name,
+        start_time=_aware(row.start_time),
+        utc_offset_s=row.utc_offset_s,
+        distance_m=row.distance_m,
+        elapsed_s=row.elapsed_s,
+        moving_s=row.moving_s,
+        ascent_m=row.ascent_m,
+        descent_m=row.descent_m,
+        avg_cadence_spm=row.avg_cadence_spm,
+        avg_hr_bpm=row.avg_hr_bpm,
+        max_hr_bpm=row.max_hr_bpm,
+        device=row.device,
+        source_format=row.source_format,
+        source_file=row.source_file,
+    )
+
+
+def list_activities(
+    db: Database, sport: str | None = None, limit: int | None = None, offset: int = 0
+) -> list[ActivitySummary]:
+    """Stored activities, newest first."""
+    query = select(ActivityRow).order_by(ActivityRow.start_time.desc(), ActivityRow.id.desc())
+    if sport:
+        query = query.where(ActivityRow.sport == sport)
+    query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    with db.session() as session:
+        return [_summary(row) for row in session.scalars(query)]
+
+
+def get_activity(db: Database, activity_id: int) -> Activity:
+    """One stored activity with its series; KeyError when there is none with that id."""
+    with db.session() as session:
+        row = session.get(ActivityRow, activity_id)
+        if row is None:
+            raise KeyError(f"no activity with id {activity_id}")
+        blob = row.series.data if row.series is not None else None
+        return Activity(
+            sport=row.sport,
+            sub_sport=row.sub_sport,
+            start=_aware(row.start_time),
+            utc_offset_s=row.utc_offset_s,
+            name=row.name,
+            distance_m=row.distance_m,
+            elapsed_s=row.elapsed_s,
+            moving_s=row.moving_s,
+            ascent_m=row.ascent_m,
+            descent_m=row.descent_m,
+            cadence_spm=row.avg_cadence_spm,
+            hr_bpm=row.avg_hr_bpm,
+            max_hr_bpm=row.max_hr_bpm,
+            device=row.device,
+            source_format=row.source_format,
+            source_file=row.source_file,
+            leg_index=row.leg_index,
+            series=decode_series(blob) if blob else Series(),
+            provenance=json.loads(row.provenance or "{}"),
+        )
+
+
+def activities_on(db: Database, day: dt.date) -> list[ActivitySummary]:
+    """Activities that started on `day` in the runner's local time (UTC where unknown)."""
+    lo = dt.datetime.combine(day, dt.time()) - dt.timedelta(days=1)
+    hi = lo + dt.timedelta(days=3)
+    query = (
+        select(ActivityRow)
+        .where(ActivityRow.start_time >= lo)
+        .where(ActivityRow.start_time < hi)
+        .order_by(ActivityRow.start_time)
+    )
+    with db.session() as session:
+        rows = [_summary(row) for row in session.scalars(query)]
+    return [s for s in rows if s.local_start.date() == day]

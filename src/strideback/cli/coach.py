@@ -1,0 +1,380 @@
+"""`strideback check | plan | today | log | settings | export | import-backup` (thin layer)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.panel import Panel
+from rich.prompt import Confirm, IntPrompt
+from rich.table import Table
+
+from strideback.cli.common import console, fail, get_db, print_json
+
+TODAY_HELP = "Pretend today is this date (YYYY-MM-DD)."
+
+
+def _date(value: str | None, what: str = "--today") -> dt.date:
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{what} must be a date like 2026-03-01, got {value!r}")
+        raise  # unreachable: fail exits
+
+
+def _plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(obj).items()}
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, dt.date):
+        return obj.isoformat()
+    return obj
+
+
+# ---------------------------------------------------------------- check
+
+
+def _ask(question: Any) -> Any:
+    if question.kind == "yes_no":
+        return "yes" if Confirm.ask(question.text, default=False) else "no"
+    if question.kind == "number":
+        return IntPrompt.ask(question.text)
+    console.print(f"[bold]{question.text}[/]")
+    for i, opt in enumerate(question.options, 1):
+        console.print(f"  {i}. {opt.label}")
+    choice = IntPrompt.ask("Number", choices=[str(i) for i in range(1, len(question.options) + 1)])
+    return question.options[choice - 1].value
+
+
+def _interactive_answers() -> dict[str, Any]:
+    from strideback.coach.service import check_questions
+
+    questions = check_questions()
+    answers: dict[str, Any] = {}
+    console.print("[bold]Red flags first.[/] Answer yes if it applies to you now.")
+    for q in (q for q in questions if q.section in ("red_flags", "about_you")):
+        answers[q.id] = _ask(q)
+    if any(answers[q.id] == "yes" for q in questions if q.section == "red_flags"):
+        return answers
+    console.print("\n[bold]Where and when does it hurt?[/]")
+    for q in (q for q in questions if q.section == "pain"):
+        answers[q.id] = _ask(q)
+    console.print("\n[bold]Knee score (Kujala): 13 short questions.[/]")
+    for q in (q for q in questions if q.section == "kujala"):
+        answers[q.id] = _ask(q)
+    return answers
+
+
+def check_command(
+    answers_file: Path | None = typer.Option(
+        None, "--answers", help="Answers as a JSON object {question id: answer}."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+    today: str | None = typer.Option(None, "--today", help=TODAY_HELP),
+) -> None:
+    """Knee check: red flags, pain location, Kujala score. Stored so it can be retaken."""
+    from strideback.coach.service import FIRST_RUN_NOTICE, run_check
+
+    day = _date(today)
+    if answers_file is not None:
+        try:
+            answers = json.loads(answers_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            fail(f"{answers_file}: cannot read ({exc.strerror})")
+        except json.JSONDecodeError as exc:
+            fail(f"{answers_file}: not valid JSON ({exc.msg} at line {exc.lineno})")
+    else:
+        console.print(Panel(FIRST_RUN_NOTICE, title="StrideBack"))
+        answers = _interactive_answers()
+    try:
+        outcome = run_check(get_db(), answers, day)
+    except ValueError as exc:
+        fail(f"{answers_file or 'answers'}: {exc}")
+    if as_json:
+        print_json(_plain(outcome))
+        return
+    if outcome.red_flags:
+        console.print(Panel(outcome.referral or "", title="See a clinician", style="bold red"))
+        console.print("No plan is made. Your answers are stored.")
+        return
+    style = "green" if outcome.can_start_plan else "yellow"
+    console.print(Panel(outcome.pattern_message, title=f"Pattern: {outcome.pattern}", style=style))
+    if outcome.kujala is not None:
+        change = ""
+        if outcome.kujala_change is not None and outcome.kujala_change != 0:
+            meaning = "meaningful" if outcome.kujala_meaningful else "below the 10-point MCID"
+            change = f" ({outcome.kujala_change:+d} since your first check, {meaning})"
+        console.print(f"Kujala score: [bold]{outcome.kujala.total}[/]/100{change}")
+    for note in outcome.notes:
+        console.print(f"[yellow]Note:[/] {note}")
+    if outcome.can_start_plan:
+        console.print("Next: [bold]strideback today[/] for today's session.")
+    console.print(f"[dim]{FIRST_RUN_NOTICE}[/]")
+
+
+# ---------------------------------------------------------------- today / plan
+
+
+def _print_sessions(sessions: list[Any]) -> None:
+    from strideback.coach.service import get_exercise
+
+    for s in sessions:
+        console.print(f"[bold]• {s.title}[/] ({s.minutes} min)")
+        if s.exercises:
+            names = ", ".join(get_exercise(e).name for e in s.exercises)
+            console.print(f"  {names}")
+        if s.notes:
+            console.print(f"  [dim]{s.notes}[/]")
+
+
+def today_command(
+    as_json: bool = typer.Option(False, "--json", help="Print today's view as JSON."),
+    today: str | None = typer.Option(None, "--today", help=TODAY_HELP),
+) -> None:
+    """What to do today, and why (which rule fired)."""
+    from strideback.coach.service import todays_session
+
+    view = todays_session(get_db(), _date(today))
+    if as_json:
+        print_json(_plain(view))
+        return
+    if view.referral:
+        console.print(Panel(view.referral, title="See a clinician", style="bold red"))
+    title = f"{view.day.isoformat()}" + (f" — plan day {view.plan_day}" if view.plan_day else "")
+    console.print(Panel(f"[bold]{view.step}[/]\nPhase: {view.phase}", title=title))
+    if view.decision is not None:
+        console.print(
+            f"[bold]Decision: {view.decision.action}[/] (rule: {view.decision.rule})\n"
+            f"{view.decision.reason}"
+        )
+        if view.decision.citation:
+            console.print(f"[dim]Source: {view.decision.citation}[/]")
+    if view.sessions:
+        console.print()
+        _print_sessions(view.sessions)
+    if view.needs_check:
+        console.print("\n[yellow]Take the check:[/] strideback check")
+    for note in view.notes:
+        console.print(f"[dim]{note}[/]")
+    console.print(f"\n[dim]{view.disclaimer}[/]")
+
+
+def plan_command(
+    start: str | None = typer.Option(None, "--start", help="Start (or restart) the plan on DATE."),
+    weeks: int = typer.Option(8, "--weeks", min=1, max=52, help="Weeks to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    ics: Path | None = typer.Option(None, "--ics", help="Write the plan to an iCalendar file."),
+    today: str | None = typer.Option(None, "--today", help=TODAY_HELP),
+) -> None:
+    """The return-to-run plan, re-computed from your diary; optional calendar export."""
+    from strideback.coach.service import current_plan, plan_ics, set_plan_start
+
+    db = get_db()
+    day = _date(today)
+    if start:
+        set_plan_start(db, _date(start, "--start"))
+    if ics is not None:
+        try:
+            ics.write_bytes(plan_ics(db, day))
+        except OSError as exc:
+            fail(f"{ics}: cannot write ({exc.strerror})")
+        if not as_json:
+            console.print(f"Calendar written to [bold]{ics}[/]")
+    plan = current_plan(db, day, weeks=weeks)
+    if as_json:
+        print_json(_plain(plan))
+        return
+    if ics is not None:
+        return
+    if plan.referral:
+        console.print(Panel(plan.referral, title="See a clinician", style="bold red"))
+    table = Table(title=f"Plan from {plan.start.isoformat()}")
+    for col in ("Day", "Step", "Sessions", "Decision"):
+        table.add_column(col)
+    for d in plan.steps:
+        mark = " (projected)" if d.projected else ""
+        sessions = ", ".join(f"{s.kind} {s.minutes}′" for s in d.sessions) or "—"
+        decision = f"{d.decision.action}: {d.decision.rule}" if d.decision else ""
+        style = "bold" if d.day == day else None
+        table.add_row(f"{d.day:%a %d %b}{mark}", d.step, sessions, decision, style=style)
+    console.print(table)
+    console.print(f"[dim]{plan.pre_injury}[/]")
+    console.print("\n[bold]Where the article and the evidence differ[/]")
+    for line in plan.honesty:
+        console.print(f"[dim]• {line}[/]")
+
+
+# ---------------------------------------------------------------- log
+
+
+def log_command(
+    day: str | None = typer.Option(None, "--day", help="Diary day (default: today)."),
+    during: int | None = typer.Option(None, "--during", help="Pain during, 0–10."),
+    after: int | None = typer.Option(None, "--after", help="Pain after, 0–10."),
+    morning: int | None = typer.Option(None, "--morning", help="Pain next morning, 0–10."),
+    swelling: str | None = typer.Option(None, "--swelling", help="none, mild or marked."),
+    done: str | None = typer.Option(
+        None, "--done", help="done (planned session), modified, skipped or rest."
+    ),
+    sharp: bool = typer.Option(False, "--sharp", help="The pain turned sharp."),
+    limp: bool = typer.Option(False, "--limp", help="The pain made you limp."),
+    red_flag: bool = typer.Option(False, "--red-flag", help="A red-flag symptom appeared."),
+    note: str | None = typer.Option(None, "--note", help="Optional note."),
+    from_activity: int | None = typer.Option(
+        None, "--from-activity", help="Link an imported run (its day becomes the diary day)."
+    ),
+    show: bool = typer.Option(False, "--list", help="Show the last 14 diary days instead."),
+    as_json: bool = typer.Option(False, "--json", help="Print the saved entry as JSON."),
+) -> None:
+    """Daily diary in seconds: pain during/after/next morning, swelling, what was done."""
+    from strideback.coach.service import diary, log_day, log_from_activity, todays_session
+    from strideback.domain import DiaryEntry
+
+    db = get_db()
+    if show:
+        _print_diary(diary(db, dt.date.today() - dt.timedelta(days=13)), as_json)
+        return
+    fields: dict[str, Any] = {
+        "pain_during": during,
+        "pain_after": after,
+        "pain_next_morning": morning,
+        "swelling": swelling,
+        "done": done,
+        "sharp_pain": sharp,
+        "limp": limp,
+        "red_flag": red_flag,
+        "note": note,
+    }
+    try:
+        if from_activity is not None:
+            entry = log_from_activity(db, from_activity, **fields)
+        else:
+            entry = log_day(db, DiaryEntry(day=_date(day, "--day"), **fields), merge=True)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(_plain(entry))
+        return
+    console.print(f"Saved {entry.day.isoformat()}.")
+    nxt = todays_session(db, entry.day + dt.timedelta(days=1))
+    if nxt.last_verdict is not None:
+        console.print(f"{nxt.last_verdict.reason}")
+    if entry.red_flag:
+        console.print("[bold red]Red flag: stop the plan and see a clinician.[/]")
+
+
+def _print_diary(entries: list[Any], as_json: bool) -> None:
+    if as_json:
+        print_json([_plain(e) for e in entries])
+        return
+    table = Table(title="Diary")
+    for col in ("Day", "During", "After", "Morning", "Swelling", "Done", "Flags", "Run", "Note"):
+        table.add_column(col)
+    for e in entries:
+        flags = " ".join(
+            n for n, v in (("sharp", e.sharp_pain), ("limp", e.limp), ("RED FLAG", e.red_flag)) if v
+        )
+        table.add_row(
+            e.day.isoformat(),
+            *(
+                str(v) if v is not None else "–"
+                for v in (e.pain_during, e.pain_after, e.pain_next_morning)
+            ),
+            e.swelling,
+            e.done or "–",
+            flags,
+            str(e.activity_id or ""),
+            e.note or "",
+        )
+    console.print(table)
+
+
+# ---------------------------------------------------------------- settings / export
+
+
+def settings_command(
+    set_: list[str] = typer.Option([], "--set", help="KEY=VALUE (repeatable)."),
+    reset: bool = typer.Option(False, "--reset", help="Back to the defaults in rules.yaml."),
+    as_json: bool = typer.Option(False, "--json", help="Print the settings as JSON."),
+) -> None:
+    """Clinician-adjustable thresholds (each with its citation)."""
+    from strideback.coach.service import get_settings, settings_catalogue, update_settings
+
+    db = get_db()
+    catalogue = settings_catalogue()
+    changes: dict[str, Any] = {}
+    for item in set_:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--set needs KEY=VALUE, got {item!r}")
+        changes[key.strip()] = value.strip()
+    if reset:
+        changes = {k: info.default for k, info in catalogue.items()}
+    try:
+        values = update_settings(db, changes) if changes else get_settings(db)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(values)
+        return
+    table = Table(title="Plan rules")
+    for col in ("Setting", "Value", "Default", "Range", "Meaning and source"):
+        table.add_column(col)
+    for key, info in catalogue.items():
+        changed = values[key] != info.default
+        table.add_row(
+            key,
+            f"[bold]{values[key]}[/]" if changed else str(values[key]),
+            f"{info.default:g}",
+            f"{info.minimum:g}–{info.maximum:g}",
+            f"{info.meaning} [dim]{info.citation} ({info.evidence})[/]",
+        )
+    console.print(table)
+
+
+def export_command(
+    out: Path | None = typer.Option(None, "--out", help="Folder to write (default: data folder)."),
+) -> None:
+    """Write everything to JSON and CSV (checks, scores, diary, settings, plan, activities)."""
+    from strideback.coach.service import export_all
+    from strideback.store.db import data_dir
+
+    folder = out or data_dir() / f"export-{dt.date.today().isoformat()}"
+    try:
+        paths = export_all(get_db(), folder)
+    except OSError as exc:
+        fail(f"{folder}: cannot write ({exc.strerror})")
+    for p in paths:
+        console.print(str(p))
+
+
+def import_backup_command(
+    path: Path = typer.Argument(..., help="strideback-backup.json or the export folder."),
+) -> None:
+    """Restore checks, diary, settings and plan start from an export (replaces coach data)."""
+    from strideback.coach.service import import_backup
+
+    try:
+        counts = import_backup(get_db(), path)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print("Restored: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check_command)
+    app.command("plan")(plan_command)
+    app.command("today")(today_command)
+    app.command("log")(log_command)
+    app.command("settings")(settings_command)
+    app.command("export")(export_command)
+    app.command("import-backup")(import_backup_command)

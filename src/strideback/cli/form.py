@@ -1,0 +1,165 @@
+"""`strideback form ...` and `strideback metronome`: thin wrappers over strideback.form.service.
+
+    strideback form VIDEO [--view side|front|back|auto] [--out DIR] [--json]   (= form analyse)
+    strideback form compare A B
+    strideback form list | show ID
+    strideback metronome --spm N --minutes M FILE.wav
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from typer.core import TyperGroup
+
+from strideback.cli.common import console, fail, get_db, print_json
+
+FORM_HELP = (
+    "Running form from a phone video: capture check, cadence, contact time, knee angles, "
+    "pelvic drop, annotated video and report. `strideback form VIDEO` is short for "
+    "`strideback form analyse VIDEO`."
+)
+
+
+class _AnalyseByDefault(TyperGroup):
+    """`form VIDEO ...` runs `form analyse VIDEO ...` (any first word that is not a command)."""
+
+    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["analyse", *args]
+        return super().parse_args(ctx, args)
+
+
+form_app = typer.Typer(cls=_AnalyseByDefault, help=FORM_HELP, no_args_is_help=True)
+
+
+@form_app.command("analyse")
+def analyse(
+    video: Path = typer.Argument(..., help="Video file (phone clip, side/front/back view)."),
+    view: str = typer.Option("auto", "--view", help="side | front | back | auto"),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: data folder)."),
+    capture_fps: float | None = typer.Option(
+        None, "--capture-fps", help="Real capture rate of a slow-motion clip (e.g. 240)."
+    ),
+    task: str = typer.Option("run", "--task", help="run | single-leg-squat"),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Analyse one clip: metrics.json, report.html, annotated.mp4 and a database row."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from strideback.form.service import FormError, analyse_clip
+
+    db = get_db()
+    try:
+        with Progress(
+            TextColumn("[bold]form[/] {task.description}"), BarColumn(),
+            TextColumn("{task.completed}/{task.total} frames"), TimeRemainingColumn(),
+            console=console, transient=True, disable=as_json,
+        ) as bar:  # fmt: skip
+            job = bar.add_task(video.name, total=None)
+            result = analyse_clip(
+                db, video, view=view, out_dir=out, capture_fps=capture_fps, task=task,
+                progress=lambda done, total: bar.update(job, completed=done, total=total),
+            )  # fmt: skip
+    except FormError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        print_json(result.to_dict())
+        return
+    _print_result(result)
+
+
+def _print_result(result) -> None:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    console.print(f"[bold]Form clip {result.id}[/] ({result.view} view) -> {result.out_dir}")
+    for c in result.quality:
+        mark = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]fail[/]"}[c["status"]]
+        console.print(f"  {mark} {c['message']}")
+    table = Table("metric", "median", "spread", "confidence", "finding")
+    for m in result.metrics.values():
+        measurable = m["value"] is not None and m["confidence"] != "not measurable"
+        value = f"{m['value']:.3g} {m['unit']}" if measurable else "-"
+        spread = f"{m['spread']:.2g}" if m["spread"] is not None else ""
+        table.add_row(m["label"], value, spread, m["confidence"], m.get("finding") or "")
+    console.print(table)
+    console.print(f"report: {result.report_html}\nvideo:  {result.annotated_mp4}")
+
+
+@form_app.command("compare")
+def compare(
+    a: int = typer.Argument(..., help="Earlier clip id"),
+    b: int = typer.Argument(..., help="Later clip id"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Compare two analysed clips; says which changes exceed measurement error."""
+    from rich.table import Table
+
+    from strideback.form.service import FormError, compare_clips
+
+    try:
+        comp = compare_clips(get_db(), a, b)
+    except FormError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        print_json(comp.to_dict())
+        return
+    for w in comp.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    table = Table("metric", f"clip {a}", f"clip {b}", "change", "real change?")
+    for c in comp.changes:
+        fmt = (lambda v: "-" if v is None else f"{v:.3g}")  # noqa: E731
+        verdict = "-" if c.exceeds_error is None else ("yes" if c.exceeds_error else "no (noise)")
+        table.add_row(c.label, fmt(c.a), fmt(c.b), fmt(c.difference), verdict)
+    console.print(table)
+
+
+@form_app.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List analysed clips."""
+    from strideback.form.service import list_clips
+
+    clips = list_clips(get_db())
+    if as_json:
+        print_json([c.__dict__ for c in clips])
+        return
+    for c in clips:
+        cad = f"{c.cadence_spm:.0f} spm" if c.cadence_spm else "-"
+        console.print(f"{c.id:>4}  {c.recorded_on}  {c.view:<5} {c.task:<16} {cad:>8}  {c.video_name}")
+
+
+@form_app.command("show")
+def show(clip_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show one analysed clip."""
+    from strideback.form.service import FormError, get_clip
+
+    try:
+        result = get_clip(get_db(), clip_id)
+    except FormError as exc:
+        fail(str(exc))
+        return
+    print_json(result.to_dict()) if as_json else _print_result(result)
+
+
+def metronome(
+    path: Path = typer.Argument(..., help="WAV file to write"),
+    spm: float = typer.Option(..., "--spm", help="Steps per minute (e.g. own cadence +5%)."),
+    minutes: float = typer.Option(20.0, "--minutes", help="Length in minutes."),
+) -> None:
+    """Write a click track at a target cadence (cadence retraining: +5-10% of your own)."""
+    from strideback.video.metronome import write_metronome
+
+    try:
+        out = write_metronome(path, spm, minutes)
+    except (ValueError, OSError) as exc:
+        fail(f"{path}: {exc}")
+        return
+    console.print(f"wrote {out} ({spm:.0f} steps/min, {minutes:g} min)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(form_app, name="form")
+    app.command("metronome")(metronome)

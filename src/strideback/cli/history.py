@@ -1,0 +1,127 @@
+"""`strideback import` and `strideback activities`: thin wrappers over activities.service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from strideback.activities import service
+from strideback.cli.common import console, err_console, get_db, print_json
+
+
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _fmt_pace(s_per_km: float | None) -> str:
+    if not s_per_km:
+        return "-"
+    s = int(round(s_per_km))
+    return f"{s // 60}:{s % 60:02d}/km"
+
+
+def _num(value: float | None, fmt: str = "{:.0f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def import_command(
+    paths: list[Path] = typer.Argument(
+        ..., help="FIT/GPX/TCX files (also .gz), folders, Strava or Garmin export archives."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per file on stdout."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Parallel parser processes (default: CPU count)."
+    ),
+) -> None:
+    """Import activity files into your training history."""
+    db = get_db()
+    if as_json:
+        results = service.import_paths(db, paths, workers=workers)
+    else:
+        with Progress(
+            TextColumn("[bold]importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}"),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("", total=None)
+
+            def progress(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total, description=Path(name).name[-40:])
+
+            results = service.import_paths(db, paths, progress=progress, workers=workers)
+    failed = False
+    for result in results:
+        failed |= result.status == "error"
+        if as_json:
+            print_json(result.to_dict())
+        elif result.status == "error":
+            err_console.print(f"[red]error[/] {result.file}: {result.error}")
+        elif result.status == "skipped":
+            err_console.print(f"[yellow]skipped[/] {result.file}: {result.note}")
+        elif result.status == "imported" and result.note:
+            err_console.print(f"[yellow]warning[/] {result.file}: {result.note}")
+    if not as_json:
+        counts = {
+            s: sum(r.status == s for r in results)
+            for s in ("imported", "duplicate", "skipped", "error")
+        }
+        console.print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    raise typer.Exit(1 if failed else 0)
+
+
+def activities_command(
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per activity."),
+    sport: str | None = typer.Option(None, "--sport", help="Only this sport (e.g. running)."),
+    limit: int | None = typer.Option(50, "--limit", min=1, help="At most this many (newest)."),
+) -> None:
+    """List stored activities, newest first."""
+    rows = service.list_activities(get_db(), sport=sport, limit=limit)
+    if as_json:
+        for row in rows:
+            print_json(row.to_dict())
+        return
+    table = Table(title=f"{len(rows)} activities (newest first)")
+    for column in (
+        "id",
+        "date (local)",
+        "sport",
+        "km",
+        "moving",
+        "pace",
+        "ascent m",
+        "cadence spm",
+        "HR",
+        "source",
+    ):
+        justify = "left" if column in ("sport", "source") else "right"
+        table.add_column(column, justify=justify, overflow="fold")
+    for row in rows:
+        sport_text = row.sport + (f"/{row.sub_sport}" if row.sub_sport else "")
+        table.add_row(
+            str(row.id),
+            row.local_start.strftime("%Y-%m-%d %H:%M"),
+            sport_text,
+            _num(row.distance_m and row.distance_m / 1000, "{:.2f}"),
+            _fmt_duration(row.moving_s),
+            _fmt_pace(row.pace_s_per_km) if row.sport in ("running", "walking", "hiking") else "-",
+            _num(row.ascent_m),
+            _num(row.avg_cadence_spm),
+            _num(row.avg_hr_bpm),
+            Path(row.source_file).name[-40:],
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_command)
+    app.command("activities")(activities_command)

@@ -1,0 +1,1 @@
+"""The coach: service functions (one per user action) over assess/, plan/ and exercises/."""

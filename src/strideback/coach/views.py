@@ -1,0 +1,41 @@
+"""Plain dataclasses the coach service returns (CLI and web render them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from strideback.assess.kujala import KujalaScore
+from strideback.plan.model import Decision, Session
+
+
+@dataclass
+class CheckOutcome:
+    id: int
+    taken_on: dt.date
+    red_flags: list[str] = field(default_factory=list)
+    referral: str | None = None
+    pattern: str = "unclear"
+    pattern_message: str = ""
+    kujala: KujalaScore | None = None
+    can_start_plan: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    kujala_change: int | None = None  # vs the first check with a Kujala score
+    kujala_meaningful: bool | None = None  # change ≥ MCID
+
+
+@dataclass
+class TodayView:
+    day: dt.date
+    needs_check: bool
+    referral: str | None
+    phase: str
+    step: str
+    sessions: list[Session] = field(default_factory=list)
+    decision: Decision | None = None
+    disclaimer: str = ""
+    notes: list[str] = field(default_factory=list)
+    plan_day: int | None = None  # 1-based day of the plan
+    last_verdict: Decision | None = None  # what the most recent diary entry said

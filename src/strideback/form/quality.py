@@ -1,0 +1,255 @@
+"""Quality gate: can this clip support each metric? Pure functions over landmarks.
+
+Checks: frame rate, person found, whole body and feet in frame, person size, camera angle,
+number and steadiness of strides, landmark visibility per joint. Then every metric gets a
+confidence (good / limited / not measurable) with its reason. Thresholds follow the filming
+protocol (product.md) and evidence.md §6c-6d (>= 60 fps, perpendicular camera, several
+steady strides; sagittal angles carry ~5-8 deg error, the far leg more).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from strideback.form.model import GOOD, LIMITED, NOT_MEASURABLE, FormError, Metric, QualityCheck
+from strideback.video.pose import Landmarks
+
+MIN_FPS_TIMING = 25.0  # below: timing metrics not measurable
+GOOD_FPS = 60.0  # below: warn; contact-instant metrics limited
+MIN_STRIDES = 6
+BODY_JOINTS = (
+    "nose", "left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_knee",
+    "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index",
+    "right_foot_index",
+)  # fmt: skip
+FEET = ("left_heel", "right_heel", "left_foot_index", "right_foot_index")
+TIMING = {"cadence", "step_time", "contact_time", "contact_time_far", "duty_factor",
+          "duty_factor_far", "contact_time_asymmetry"}  # fmt: skip
+AT_CONTACT = {"knee_flexion_contact", "knee_flexion_contact_far", "shank_angle_contact",
+              "overstride", "hip_extension_toe_off"}  # fmt: skip
+ANGLE_ERROR = "2D markerless angles carry ~5-8 deg error (evidence.md §6d, Van Hooren 2023)"
+
+
+def width_ratio(lm: Landmarks) -> float:
+    """Shoulder + hip width over torso length: small in a side view, large front/back."""
+    sh = np.abs(lm.xy("left_shoulder")[:, 0] - lm.xy("right_shoulder")[:, 0])
+    hp = np.abs(lm.xy("left_hip")[:, 0] - lm.xy("right_hip")[:, 0])
+    mid_sh = (lm.xy("left_shoulder") + lm.xy("right_shoulder")) / 2
+    mid_hp = (lm.xy("left_hip") + lm.xy("right_hip")) / 2
+    torso = np.linalg.norm(mid_sh - mid_hp, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(np.nanmedian((sh + hp) / 2 / torso))
+
+
+def detect_view(lm: Landmarks) -> str:
+    """side / front / back from body proportions and which shoulder is on which side."""
+    if width_ratio(lm) < 0.45:
+        return "side"
+    dx = np.nanmedian(lm.xy("left_shoulder")[:, 0] - lm.xy("right_shoulder")[:, 0])
+    return "front" if dx > 0 else "back"  # facing the camera, the left shoulder is image-right
+
+
+def _status(value: float, ok: float, warn: float, higher_is_better: bool = True) -> str:
+    if not higher_is_better:
+        value, ok, warn = -value, -ok, -warn
+    return "ok" if value >= ok else ("warn" if value >= warn else "fail")
+
+
+def check_person(lm: Landmarks, source: str) -> QualityCheck:
+    found = float(lm.detected.mean()) if len(lm) else 0.0
+    if found < 0.2:
+        raise FormError(
+            f"{source}: no person found in {100 * (1 - found):.0f}% of the frames. Film the "
+            "whole body, side-on or from the front/back, 3-5 m away, in good light."
+        )
+    status = "ok" if found >= 0.9 else "warn"
+    return QualityCheck("person_found", status, f"Runner found in {100 * found:.0f}% of frames",
+                        found)  # fmt: skip
+
+
+def gate(lm: Landmarks, view: str, fps: float, task: str = "run") -> list[QualityCheck]:
+    """All capture checks (the stride count is checked with the events, see `check_strides`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN joints are handled below
+        return _gate(lm, view, fps, task)
+
+
+def _gate(lm: Landmarks, view: str, fps: float, task: str) -> list[QualityCheck]:
+    checks: list[QualityCheck] = []
+    status = _status(fps, GOOD_FPS, MIN_FPS_TIMING)
+    msg = {
+        "ok": f"{fps:.0f} fps: good for timing",
+        "warn": f"{fps:.0f} fps: usable, but contact events are only accurate to one frame "
+        f"({1000 / fps:.0f} ms); film at 60 fps or more (120-240 if possible)",
+        "fail": f"{fps:.0f} fps is too low for timing metrics (need at least 25, ideally 60+)",
+    }[status]
+    checks.append(QualityCheck("frame_rate", status, msg, fps))
+
+    det = lm.detected
+    pts = lm.points[det]
+    idx = [lm_index(j) for j in BODY_JOINTS]
+    if len(pts):
+        x, y = pts[:, idx, 0], pts[:, idx, 1]
+        margin_x, margin_y = 0.01 * lm.width, 0.01 * lm.height
+        inside = (x > -margin_x) & (x < lm.width + margin_x) & (y > -margin_y) & (
+            y < lm.height + margin_y
+        )
+        whole = float(inside.all(axis=1).mean())
+    else:
+        whole = 0.0
+    st = _status(whole, 0.9, 0.6)
+    checks.append(QualityCheck(
+        "whole_body_in_frame", st,
+        f"Whole body (head to toes) in frame in {100 * whole:.0f}% of frames"
+        + ("" if st == "ok" else ": step back or zoom out so the feet stay in the picture"),
+        whole,
+    ))  # fmt: skip
+
+    feet_vis = float(np.nanmedian(pts[:, [lm_index(j) for j in FEET], 3])) if len(pts) else 0.0
+    feet_vis = 0.0 if np.isnan(feet_vis) else feet_vis
+    st = _status(feet_vis, 0.7, 0.4)
+    checks.append(QualityCheck(
+        "feet_visible", st, f"Feet visibility {feet_vis:.2f} (0-1)"
+        + ("" if st == "ok" else ": feet hidden or blurred (treadmill console, shadow, low light)"),
+        feet_vis,
+    ))  # fmt: skip
+
+    top = np.nanmin(lm.points[:, [lm_index("nose")], 1], axis=1)
+    bottom = np.nanmax(lm.points[:, [lm_index(j) for j in FEET], 1], axis=1)
+    size = float(np.nanmedian((bottom - top) / lm.height)) if len(pts) else 0.0
+    size = 0.0 if np.isnan(size) else size
+    st = _status(size, 0.4, 0.2)
+    checks.append(QualityCheck(
+        "person_size", st, f"Runner fills {100 * size:.0f}% of the frame height"
+        + ("" if st == "ok" else ": move closer (3-5 m) so the runner fills more of the frame"),
+        size,
+    ))  # fmt: skip
+
+    if task == "run":
+        ratio = width_ratio(lm)
+        if view == "side":
+            st = _status(ratio, 0.3, 0.45, higher_is_better=False)
+            text = "Camera roughly perpendicular to the running direction"
+            bad = ": the runner is seen at an angle; put the camera square to the treadmill"
+        else:
+            st = _status(ratio, 0.5, 0.35)
+            text = "Camera roughly in line with the running direction"
+            bad = ": the runner is seen at an angle; film straight from behind or in front"
+        checks.append(QualityCheck(
+            "camera_angle", st, f"{text} (width/torso {ratio:.2f})" + ("" if st == "ok" else bad),
+            ratio,
+        ))  # fmt: skip
+    return checks
+
+
+def lm_index(joint: str) -> int:
+    from strideback.video.pose import J
+
+    return J[joint]
+
+
+def check_strides(strides: int, stride_cv: float | None, source: str) -> list[QualityCheck]:
+    if strides < MIN_STRIDES:
+        raise FormError(
+            f"{source}: only {strides} complete strides found; at least {MIN_STRIDES} steady "
+            "strides are needed. Film 10 or more strides at a steady pace (a treadmill helps)."
+        )
+    checks = [QualityCheck("strides", "ok", f"{strides} strides analysed", float(strides))]
+    if stride_cv is not None:
+        st = "ok" if stride_cv <= 0.08 else "warn"
+        checks.append(QualityCheck(
+            "steady_pace", st, f"Stride time varies by {100 * stride_cv:.1f}%"
+            + ("" if st == "ok" else ": pace not steady; film at a constant speed"), stride_cv,
+        ))  # fmt: skip
+    return checks
+
+
+def joint_visibility(lm: Landmarks, joints: tuple[str, ...]) -> float:
+    vals = [np.nanmedian(lm.vis(j)) for j in joints]
+    return float(np.nanmin(vals)) if vals else 0.0
+
+
+METRIC_JOINTS = {
+    "knee_flexion": ("hip", "knee", "ankle"),
+    "shank_angle_contact": ("knee", "ankle"),
+    "overstride": ("hip", "heel"),
+    "hip_extension_toe_off": ("hip", "knee"),
+    "contact_time": ("heel", "foot_index"),
+    "duty_factor": ("heel", "foot_index"),
+}
+
+
+def assign_confidence(
+    metrics: dict[str, Metric],
+    checks: list[QualityCheck],
+    lm: Landmarks,
+    fps: float,
+    near: str | None,
+    slow_motion_suspected: bool = False,
+) -> None:
+    """Set confidence + reason on every metric from the checks and joint visibility."""
+    by_name = {c.name: c for c in checks}
+
+    def bad(name: str) -> bool:
+        return name in by_name and by_name[name].status == "fail"
+
+    def warn(name: str) -> bool:
+        return name in by_name and by_name[name].status == "warn"
+
+    for name, m in metrics.items():
+        reasons: list[str] = []
+        level = GOOD
+        is_timing = name in TIMING
+        is_angle = m.unit == "deg"
+        if m.value is None or m.n == 0:
+            m.confidence, m.reason = NOT_MEASURABLE, "no usable steps found for this metric"
+            continue
+        if is_timing and (fps < MIN_FPS_TIMING or slow_motion_suspected):
+            m.confidence = NOT_MEASURABLE
+            m.reason = (
+                "clip looks like slow motion: give the real capture rate with --capture-fps"
+                if slow_motion_suspected
+                else f"{fps:.0f} fps is too low for timing (need >= 25)"
+            )
+            continue
+        if name.startswith(("contact_time", "duty_factor")) and fps < GOOD_FPS:
+            level = LIMITED
+            reasons.append(f"at {fps:.0f} fps contact events are +/- one frame ({1000 / fps:.0f} ms)")
+        if name in AT_CONTACT and fps < GOOD_FPS:
+            level = LIMITED
+            reasons.append(f"the instant of contact is only known to +/- {1000 / fps:.0f} ms")
+        if m.side is not None and near is not None and m.side != near:
+            level = LIMITED
+            reasons.append("far leg: often hidden by the near leg or the treadmill console")
+        if is_angle:
+            reasons.append(ANGLE_ERROR)
+            if bad("camera_angle") or bad("person_size") or bad("whole_body_in_frame"):
+                level = NOT_MEASURABLE
+                reasons.append("camera angle, distance or framing makes angles unreliable")
+            elif warn("camera_angle") or warn("person_size") or warn("whole_body_in_frame"):
+                level = min_level(level, LIMITED)
+                reasons.append("camera angle or framing is not ideal")
+        for key, joints in METRIC_JOINTS.items():
+            if name.startswith(key) and m.side in ("left", "right"):
+                vis = joint_visibility(lm, tuple(f"{m.side}_{j}" for j in joints))
+                if vis < 0.3:
+                    level = NOT_MEASURABLE
+                    reasons.append(f"landmarks of the {m.side} leg rarely visible ({vis:.2f})")
+                elif vis < 0.6:
+                    level = min_level(level, LIMITED)
+                    reasons.append(f"landmarks of the {m.side} leg partly hidden ({vis:.2f})")
+        if m.n < MIN_STRIDES and name not in ("squat_reps", "fppa"):
+            level = min_level(level, LIMITED)
+            reasons.append(f"based on only {m.n} steps")
+        m.confidence = level
+        m.reason = "; ".join(reasons) or "clear clip, enough steps"
+
+
+_ORDER = {GOOD: 0, LIMITED: 1, NOT_MEASURABLE: 2}
+
+
+def min_level(a: str, b: str) -> str:
+    """The lower of two confidence levels."""
+    return a if _ORDER[a] >= _ORDER[b] else b

@@ -1,0 +1,251 @@
+"""Form service: one function per user action, shared by the CLI and the web dashboard.
+
+    analyse_clip(db, video, ...) -> FormResult     (pose, gate, metrics, outputs, DB row)
+    list_clips(db) -> list[FormClipSummary]
+    get_clip(db, clip_id) -> FormResult
+    compare_clips(db, a, b) -> Comparison
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from strideback.form.analysis import analyse_landmarks
+from strideback.form.compare import Comparison, compare_metrics
+from strideback.form.model import FormAnalysis, FormError
+from strideback.form.report import render_report
+from strideback.store.db import Database, data_dir
+from strideback.store.form import FormClipRow
+from strideback.video.annotate import Overlay, write_annotated
+from strideback.video.decode import VideoError, probe_video
+from strideback.video.extract import Extraction, extract_landmarks
+
+__all__ = [
+    "FormError", "FormResult", "FormClipSummary", "Comparison", "analyse_clip", "list_clips",
+    "get_clip", "compare_clips",
+]  # fmt: skip
+
+Progress = Callable[[int, int], None]
+METRICS_JSON, REPORT_HTML, ANNOTATED_MP4, LANDMARKS_NPZ = (
+    "metrics.json", "report.html", "annotated.mp4", "landmarks.npz",
+)  # fmt: skip
+
+
+@dataclass
+class FormResult:
+    id: int
+    out_dir: Path
+    view: str
+    metrics: dict[str, dict[str, Any]]
+    quality: list[dict[str, Any]]
+    report_html: Path
+    annotated_mp4: Path
+    metrics_json: Path
+    created_at: dt.datetime
+    task: str = "run"
+    recorded_on: dt.date | None = None
+    video: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for k in ("out_dir", "report_html", "annotated_mp4", "metrics_json"):
+            data[k] = str(data[k])
+        return data
+
+
+@dataclass
+class FormClipSummary:
+    id: int
+    created_at: dt.datetime
+    recorded_on: dt.date
+    video_name: str
+    view: str
+    task: str
+    cadence_spm: float | None
+    out_dir: Path
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _overlay(analysis: FormAnalysis, lm_len: int) -> Overlay:
+    events: dict[int, str] = {}
+    for s in analysis.events.stances:
+        side = s.foot[0].upper()
+        events[s.contact_i] = f"contact {side}"
+        events[s.toe_off_i] = f"toe-off {side}"
+    angles: dict[str, list[float | None]] = {}
+    near = analysis.events.near
+    if analysis.view == "side" and near:
+        angles[f"{near} knee flexion"] = analysis.angle_series.get(f"knee_flexion_{near}", [])
+    elif "pelvis_tilt_right_low" in analysis.angle_series:
+        angles["pelvis tilt"] = analysis.angle_series["pelvis_tilt_right_low"]
+    cad = analysis.metrics.get("cadence")
+    footer = f"{analysis.view} view"
+    if cad and cad.value and cad.confidence != "not measurable":
+        footer += f" | cadence {cad.value:.0f} steps/min"
+    return Overlay(near=near, events=events, angles=angles, footer=footer + " | StrideBack")
+
+
+def analyse_clip(
+    db: Database,
+    video: Path,
+    view: str = "auto",
+    out_dir: Path | None = None,
+    capture_fps: float | None = None,
+    task: str = "run",
+    progress: Progress | None = None,
+    *,
+    recorded_on: dt.date | None = None,
+    runner: str | None = None,
+) -> FormResult:
+    """Analyse one clip end to end. Raises FormError with a clear message for bad clips."""
+    video = Path(video)
+    if capture_fps is not None and capture_fps <= 0:
+        raise FormError(f"--capture-fps must be positive, got {capture_fps}")
+    try:
+        probe_video(video)  # refuse missing / empty / non-video files before writing anything
+    except VideoError as exc:
+        raise FormError(str(exc)) from exc
+    default_dir = out_dir is None
+    target = Path(out_dir) if out_dir else data_dir() / "form" / dt.datetime.now().strftime(
+        "%Y%m%d-%H%M%S-%f"
+    )
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="strideback-form-") as tmp:
+        total_ref = [0]
+
+        def pose_progress(done: int, total: int) -> None:
+            total_ref[0] = total
+            if progress:
+                progress(done, 2 * total)
+
+        try:
+            extraction = extract_landmarks(video, proxy_dir=Path(tmp), progress=pose_progress)
+        except VideoError as exc:
+            raise FormError(str(exc)) from exc
+        result = _finish(db, video, extraction, view, target, capture_fps, task, progress,
+                         recorded_on, runner)  # fmt: skip
+    if default_dir:
+        final = target.parent / str(result.id)
+        if not final.exists():
+            shutil.move(str(target), final)
+            with db.session() as s:
+                s.get(FormClipRow, result.id).out_dir = str(final)  # type: ignore[union-attr]
+            return get_clip(db, result.id)
+    return result
+
+
+def _finish(
+    db: Database, video: Path, ex: Extraction, view: str, target: Path,
+    capture_fps: float | None, task: str, progress: Progress | None,
+    recorded_on: dt.date | None, runner: str | None,
+) -> FormResult:  # fmt: skip
+    info = ex.info
+    capture = capture_fps or info.capture_fps
+    analysis = analyse_landmarks(
+        ex.landmarks, view=view, container_fps=info.fps, capture_fps=capture, task=task,
+        source=str(video),
+    )  # fmt: skip
+    n = len(ex.landmarks)
+    ex.landmarks.save(target / LANDMARKS_NPZ)
+    annotated = write_annotated(
+        target / ANNOTATED_MP4, ex.landmarks, _overlay(analysis, n), proxies=ex.proxies,
+        video=video, fps=info.fps,
+        progress=(lambda d, t: progress(n + d, 2 * n)) if progress else None,
+    )  # fmt: skip
+    day = recorded_on or dt.date.fromtimestamp(video.stat().st_mtime)
+    report = render_report(target / REPORT_HTML, analysis, video_name=video.name,
+                           recorded_on=day, backend=ex.landmarks.backend)  # fmt: skip
+    metrics = analysis.metrics_dict()
+    quality = [c.to_dict() for c in analysis.quality]
+    payload = {
+        "clip": {
+            "video": str(video), "view": analysis.view, "task": task, "recorded_on": day,
+            "container_fps": info.fps, "capture_fps": analysis.capture_fps,
+            "time_scale": analysis.time_scale, "width": info.width, "height": info.height,
+            "rotation": info.rotation, "frames": n, "pose_backend": ex.landmarks.backend,
+            "near_leg": analysis.events.near, "pose_seconds": round(ex.seconds, 2),
+        },
+        "quality": quality,
+        "metrics": metrics,
+        "events": [asdict(s) for s in analysis.events.stances],
+        "series": analysis.angle_series,
+    }  # fmt: skip
+    metrics_json = target / METRICS_JSON
+    metrics_json.write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
+    with db.session() as s:
+        row = FormClipRow(
+            recorded_on=day, runner=runner, video_path=str(video.resolve()),
+            video_sha256=_sha256(video), view=analysis.view, task=task, fps=info.fps,
+            capture_fps=analysis.capture_fps, out_dir=str(target),
+            metrics_json=json.dumps(metrics), quality_json=json.dumps(quality),
+            backend=ex.landmarks.backend,
+        )  # fmt: skip
+        s.add(row)
+        s.flush()
+        clip_id, created = row.id, row.created_at
+    if progress:
+        progress(2 * n, 2 * n)
+    return FormResult(clip_id, target, analysis.view, metrics, quality, report, annotated,
+                      metrics_json, created, task, day, str(video))  # fmt: skip
+
+
+def _result(row: FormClipRow) -> FormResult:
+    out = Path(row.out_dir)
+    return FormResult(
+        id=row.id, out_dir=out, view=row.view, metrics=json.loads(row.metrics_json),
+        quality=json.loads(row.quality_json), report_html=out / REPORT_HTML,
+        annotated_mp4=out / ANNOTATED_MP4, metrics_json=out / METRICS_JSON,
+        created_at=row.created_at, task=row.task, recorded_on=row.recorded_on,
+        video=row.video_path,
+    )  # fmt: skip
+
+
+def get_clip(db: Database, clip_id: int) -> FormResult:
+    with db.session() as s:
+        row = s.get(FormClipRow, clip_id)
+        if row is None:
+            raise FormError(f"no form clip with id {clip_id} (see `strideback form list`)")
+        return _result(row)
+
+
+def list_clips(db: Database) -> list[FormClipSummary]:
+    with db.session() as s:
+        rows = s.scalars(select(FormClipRow).order_by(FormClipRow.recorded_on, FormClipRow.id))
+        out = []
+        for r in rows:
+            cad = json.loads(r.metrics_json).get("cadence", {})
+            value = cad.get("value") if cad.get("confidence") != "not measurable" else None
+            out.append(FormClipSummary(r.id, r.created_at, r.recorded_on,
+                                       Path(r.video_path).name, r.view, r.task, value,
+                                       Path(r.out_dir)))  # fmt: skip
+        return out
+
+
+def compare_clips(db: Database, a: int, b: int) -> Comparison:
+    with db.session() as s:
+        rows = {i: s.get(FormClipRow, i) for i in (a, b)}
+        for i, row in rows.items():
+            if row is None:
+                raise FormError(f"no form clip with id {i} (see `strideback form list`)")
+        ra, rb = rows[a], rows[b]
+        return compare_metrics(
+            a, json.loads(ra.metrics_json), ra.capture_fps, ra.view,  # type: ignore[union-attr]
+            b, json.loads(rb.metrics_json), rb.capture_fps, rb.view,  # type: ignore[union-attr]
+        )

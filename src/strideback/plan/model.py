@@ -1,0 +1,74 @@
+"""Plain dataclasses the plan produces (shared by the service layer, CLI and web)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+ACTIONS = ("start", "progress", "hold", "step_back", "refer")
+
+
+@dataclass
+class Session:
+    kind: str  # walk | run | strength | cross | release
+    minutes: int
+    title: str
+    exercises: list[str] = field(default_factory=list)  # exercise ids
+    notes: str = ""
+    distance_km: float | None = None
+
+
+@dataclass
+class Decision:
+    action: str  # start | progress | hold | step_back | refer
+    rule: str  # the rule id that fired
+    reason: str  # plain words: what happened and why
+    citation: str = ""
+
+
+@dataclass
+class Step:
+    id: str
+    phase: str  # settle | walk | walk_run | run | build
+    label: str
+    stage: str  # strength routine stage: irritable | settling | return
+    key_kind: str  # walk | run
+    key_minutes: int
+    key_title: str
+    notes: str = ""
+    citation: str = ""
+    gate: str | None = None  # "run_entry": progress only with a (near) pain-free walk
+    tests: list[str] = field(default_factory=list)
+    key_km: float | None = None
+
+
+@dataclass
+class PlanDay:
+    day: dt.date
+    phase: str
+    step: str  # the step's label
+    step_id: str
+    sessions: list[Session] = field(default_factory=list)
+    decision: Decision | None = None
+    projected: bool = False  # True for future days (assumes each step goes well)
+    verdict: Decision | None = None  # what that day's diary entry said (past days)
+
+    @property
+    def load_min(self) -> int:
+        """Walk/run plus cross-training minutes (cross-training counts as load)."""
+        return sum(s.minutes for s in self.sessions if s.kind in ("walk", "run", "cross"))
+
+
+@dataclass
+class Plan:
+    start: dt.date
+    steps: list[PlanDay] = field(default_factory=list)
+    referral: str | None = None
+    pre_injury: str = ""  # where the build target came from, in words
+    honesty: list[str] = field(default_factory=list)
+
+    def day(self, day: dt.date) -> PlanDay | None:
+        for d in self.steps:
+            if d.day == day:
+                return d
+        return None

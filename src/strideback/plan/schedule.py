@@ -1,0 +1,85 @@
+"""Which sessions fall on a given plan day (pure): key walk/run, strength, cross, release."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from strideback.exercises import routine
+from strideback.plan.ladder import week_template
+from strideback.plan.model import Session, Step
+
+STRENGTH_NOTE = (
+    "2–3 sets of 10–15 (isometric holds as written). Do each exercise with its pair for the "
+    "opposing muscle group. Pain during ≤3/10 and settled by next morning. Hip and knee "
+    "(quadriceps) work together is the best-supported treatment (evidence.md §1, §7)."
+)
+RELEASE_NOTE = (
+    "Optional daily mobility, 2–3 × 30 s per stretch. Comfort, not a cure: the article's claim "
+    "that tight hip flexors cause runner's knee is unsupported (evidence.md §7d, §10)."
+)
+CROSS_NOTE = (
+    "Cross-training counts as load: easy to moderate effort, within the pain rules. Choose one "
+    "(evidence.md §8)."
+)
+FLAT_NOTE = "Flat route only: no hills, no long downhill (evidence.md §5e, §10)."
+
+
+def _key_session(step: Step) -> Session:
+    notes = " ".join(x for x in (step.notes, FLAT_NOTE) if x)
+    if step.tests:
+        notes += " Readiness tests: " + ", ".join(step.tests) + "."
+    return Session(
+        kind=step.key_kind,
+        minutes=step.key_minutes,
+        title=step.key_title,
+        exercises=list(step.tests),
+        notes=notes,
+        distance_km=step.key_km,
+    )
+
+
+def sessions_for_day(step: Step, plan_start: dt.date, day: dt.date) -> list[Session]:
+    """The sessions of `day` for the step in force, from the weekly template."""
+    slots = week_template()[(day - plan_start).days % 7]
+    sessions: list[Session] = []
+    for slot in slots:
+        if slot == "key":
+            sessions.append(_key_session(step))
+        elif slot == "strength":
+            sessions.append(
+                Session(
+                    kind="strength",
+                    minutes=30,
+                    title=f"Hip + knee strength ({step.stage} routine)",
+                    exercises=routine(f"strength_{step.stage}"),
+                    notes=STRENGTH_NOTE,
+                )
+            )
+        elif slot == "cross":
+            name = "cross_irritable" if step.stage == "irritable" else "cross_settling"
+            sessions.append(
+                Session(
+                    kind="cross",
+                    minutes=30,
+                    title="Cross-training: swim, deep-water run, high-saddle cycle, yoga or pilates"
+                    if name == "cross_settling"
+                    else "Cross-training: swim or deep-water run",
+                    exercises=routine(name),
+                    notes=CROSS_NOTE,
+                )
+            )
+        elif slot == "release":
+            sessions.append(
+                Session(
+                    kind="release",
+                    minutes=10,
+                    title="Daily release and mobility",
+                    exercises=routine("release_daily"),
+                    notes=RELEASE_NOTE,
+                )
+            )
+    return sessions
+
+
+def is_key_day(plan_start: dt.date, day: dt.date) -> bool:
+    return "key" in week_template()[(day - plan_start).days % 7]

@@ -1,0 +1,74 @@
+"""Tables for the coach: checks (with Kujala), the daily diary, settings, plan starts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from strideback.store.base import Base
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class CheckRow(Base):
+    """One completed knee check: the answers as given and what they led to."""
+
+    __tablename__ = "coach_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    taken_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    answers: Mapped[str] = mapped_column(Text)  # JSON
+    red_flags: Mapped[str] = mapped_column(Text)  # JSON list of ids
+    referral: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pattern: Mapped[str] = mapped_column(String(40))
+    pattern_message: Mapped[str] = mapped_column(Text)
+    kujala_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kujala_items: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    can_start_plan: Mapped[bool] = mapped_column(Boolean)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list
+
+
+class DiaryRow(Base):
+    """One diary day (upserted by day)."""
+
+    __tablename__ = "coach_diary"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    pain_during: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pain_after: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pain_next_morning: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    swelling: Mapped[str] = mapped_column(String(8), default="none")
+    done: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    sharp_pain: Mapped[bool] = mapped_column(Boolean, default=False)
+    limp: Mapped[bool] = mapped_column(Boolean, default=False)
+    red_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # activities.id of that day's run (no foreign key: the activities table is another branch).
+    activity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class SettingRow(Base):
+    """A clinician override of one rule threshold (defaults live in plan/rules.yaml)."""
+
+    __tablename__ = "coach_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class PlanStartRow(Base):
+    """When the plan started (the latest row wins)."""
+
+    __tablename__ = "coach_plan_starts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    start_on: Mapped[dt.date] = mapped_column(Date)
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(String(200), default="")

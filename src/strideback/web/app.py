@@ -1,0 +1,124 @@
+"""The FastAPI app factory: `create_app(db_url)` wires the database, jobs, CSRF and pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from strideback import __version__
+from strideback.store.db import open_database
+from strideback.web.cache import ResultCache
+from strideback.web.config import load_config
+from strideback.web.deps import render
+from strideback.web.jobs import JobRunner
+from strideback.web.routes import activities, check, form, jobs, load, plan, settings
+from strideback.web.routes import today as today_routes
+from strideback.web.security import (
+    BodySizeLimitMiddleware,
+    CsrfCookieMiddleware,
+    CsrfSigner,
+    csrf_protect,
+)
+
+STATIC_DIR = Path(__file__).with_name("static")
+UPLOAD_PATHS = {
+    "/activities/upload": "activities",
+    "/form/upload": "video",
+    "/settings/restore": "backup",
+}
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+
+
+def create_app(
+    db_url: str | None = None,
+    *,
+    jobs_in_processes: bool | None = None,
+    today: Callable[[], dt.date] = dt.date.today,
+    allowed_hosts: list[str] | None = None,
+) -> FastAPI:
+    """The dashboard app for the database at `db_url` (default: the user's SQLite file).
+
+    jobs_in_processes: run imports/video analysis in a spawned worker process (default) or
+    a thread (STRIDEBACK_WEB_JOBS=thread). allowed_hosts: Host headers accepted (loopback
+    names by default, which also blocks DNS-rebinding attacks on a local server).
+    """
+    db = open_database(db_url)
+    config = load_config()
+    if jobs_in_processes is None:
+        jobs_in_processes = os.environ.get("STRIDEBACK_WEB_JOBS", "process") != "thread"
+    runner = JobRunner(db, use_processes=jobs_in_processes)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        runner.store.mark_interrupted()
+        yield
+        runner.shutdown()
+
+    app = FastAPI(
+        title="StrideBack",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.db = db
+    app.state.config = config
+    app.state.jobs = runner
+    app.state.today = today
+    app.state.cache = ResultCache()
+    signer = CsrfSigner()
+    app.state.csrf_signer = signer
+
+    def limit_for_path(path: str) -> int:
+        kind = UPLOAD_PATHS.get(path)
+        return config.uploads[kind].max_bytes + 1048576 if kind else config.form_max_bytes
+
+    app.add_middleware(BodySizeLimitMiddleware, limit_for_path=limit_for_path)
+    app.add_middleware(CsrfCookieMiddleware, signer=signer)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    protect = [Depends(csrf_protect)]
+    for router in (
+        today_routes.router,
+        activities.router,
+        load.router,
+        check.router,
+        plan.router,
+        form.router,
+        settings.router,
+        jobs.router,
+    ):
+        app.include_router(router, dependencies=protect)
+
+    @app.get("/healthz", response_class=PlainTextResponse)
+    def healthz() -> str:
+        return "ok"
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.headers.get("hx-request") == "true" or exc.status_code == 413:
+            return HTMLResponse(f"<p class='error'>{exc.detail}</p>", status_code=exc.status_code)
+        return render(request, "error.html", status_code=exc.status_code, message=exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
+        )
+        return render(
+            request, "error.html", status_code=422, message=f"The request was not valid: {problems}"
+        )
+
+    return app

@@ -1,0 +1,54 @@
+"""Memoise expensive read-only service results until the activities table changes.
+
+The Load page recomputes ten years of weeks from summary rows on every visit otherwise.
+The fingerprint (row count, highest id, latest import time) costs one aggregate query.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from strideback.store.activities import ActivityRow
+from strideback.store.db import Database
+
+
+def activities_fingerprint(db: Database) -> tuple:
+    with db.session() as session:
+        row = session.execute(
+            select(
+                func.count(ActivityRow.id),
+                func.max(ActivityRow.id),
+                func.max(ActivityRow.imported_at),
+            )
+        ).one()
+    return tuple(row)
+
+
+class ResultCache:
+    """A small thread-safe LRU of results keyed by (name, arguments, fingerprint)."""
+
+    def __init__(self, size: int = 32):
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

@@ -1,0 +1,111 @@
+"""What every page handler shares: the database, today's date, settings, rendering."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from strideback import DISCLAIMER
+from strideback.store.db import Database
+from strideback.web import backends, formatting
+from strideback.web.config import WebConfig
+from strideback.web.jobs import JobRunner
+from strideback.web.prefs import get_preferences
+from strideback.web.views import PainBands
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.globals.update(fmt=formatting, disclaimer=DISCLAIMER)
+log = logging.getLogger("strideback.web")
+
+T = TypeVar("T")
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_config(request: Request) -> WebConfig:
+    return request.app.state.config
+
+
+def get_jobs(request: Request) -> JobRunner:
+    return request.app.state.jobs
+
+
+def today(request: Request) -> dt.date:
+    return request.app.state.today()
+
+
+def settings(request: Request) -> dict[str, Any]:
+    """The coach settings (units, thresholds), or {} before the coach service exists."""
+    cached = getattr(request.state, "settings", None)
+    if cached is None:
+        try:
+            cached = dict(backends.call("coach", "get_settings", get_db(request)))
+        except backends.NotAvailable:
+            cached = {}
+        request.state.settings = cached
+    return cached
+
+
+def units(request: Request) -> str:
+    cached = getattr(request.state, "units", None)
+    if cached is None:
+        cached = get_preferences(get_db(request)).get("units", "km")
+        request.state.units = cached
+    return cached if cached in ("km", "mi") else "km"
+
+
+def pain_bands(request: Request) -> PainBands:
+    """Safe/acceptable pain bands: the coach's thresholds in force, else web.yaml's."""
+    cfg = get_config(request)
+    s = settings(request)
+    safe = s.get("pain_ok_max", cfg.pain_safe_max)
+    acceptable = s.get("pain_hold_max", cfg.pain_acceptable_max)
+    try:
+        return PainBands(float(safe), float(acceptable), cfg.pain_citation)
+    except (TypeError, ValueError):
+        return PainBands(cfg.pain_safe_max, cfg.pain_acceptable_max, cfg.pain_citation)
+
+
+def attempt(func: Callable[[], T]) -> tuple[T | None, str | None]:
+    """Run a service call; a missing capability becomes a message for the page."""
+    try:
+        return func(), None
+    except backends.NotAvailable as exc:
+        return None, f"Not available yet: {exc}."
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("units", units(request))
+    context["csrf_token"] = request.state.csrf_token
+    context["active"] = context.get("active", template.split(".")[0])
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def exercise_names(sessions: Any) -> dict[str, str]:
+    """Names (and dosage) of the exercise ids the sessions mention, for the templates."""
+    names: dict[str, str] = {}
+    for session in sessions or []:
+        for exercise_id in getattr(session, "exercises", None) or []:
+            if not isinstance(exercise_id, str) or exercise_id in names:
+                continue
+            try:
+                ex = backends.call("coach", "get_exercise", exercise_id)
+                dose = getattr(ex, "dosage", "")
+                names[exercise_id] = f"{ex.name} ({dose})" if dose else ex.name
+            except (backends.NotAvailable, KeyError, ValueError):
+                names[exercise_id] = exercise_id.replace("_", " ")
+    return names

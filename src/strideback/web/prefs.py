@@ -1,0 +1,36 @@
+"""Display preferences of the dashboard (units), stored in `web_preferences`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from strideback.store.db import Database
+from strideback.store.web import WebPreference
+
+DEFAULTS: dict[str, Any] = {"units": "km"}
+CHOICES: dict[str, tuple[str, ...]] = {"units": ("km", "mi")}
+
+
+def get_preferences(db: Database) -> dict[str, Any]:
+    values = dict(DEFAULTS)
+    with db.session() as session:
+        for row in session.query(WebPreference).all():
+            if row.key in values:
+                values[row.key] = json.loads(row.value)
+    return values
+
+
+def set_preference(db: Database, key: str, value: Any) -> dict[str, Any]:
+    """Store one preference; ValueError naming the allowed values on bad input."""
+    if key not in DEFAULTS:
+        raise ValueError(f"unknown preference '{key}'")
+    if key in CHOICES and value not in CHOICES[key]:
+        raise ValueError(f"{key} must be one of {', '.join(CHOICES[key])} (got '{value}')")
+    with db.session() as session:
+        row = session.get(WebPreference, key)
+        if row is None:
+            session.add(WebPreference(key=key, value=json.dumps(value)))
+        else:
+            row.value = json.dumps(value)
+    return get_preferences(db)

@@ -1,0 +1,1 @@
+"""Page and action routes, one module per page."""

@@ -1,0 +1,146 @@
+"""Check: the symptom check (red flags, pattern) and the Kujala score with its history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from strideback.web import backends
+from strideback.web.deps import attempt, get_db, render, today
+from strideback.web.views import kujala_chart
+
+router = APIRouter()
+
+
+SECTION_TITLES = {
+    "red_flags": "Safety first: signs that need a clinician",
+    "about_you": "About you",
+    "pain": "Where and when it hurts",
+    "kujala": "Kujala Anterior Knee Pain Scale",
+}
+
+
+def option_pairs(options: Any) -> list[tuple[Any, str]]:
+    """(value, label) pairs from Option objects or plain pairs."""
+    pairs = []
+    for option in options or []:
+        if hasattr(option, "value"):
+            pairs.append((option.value, getattr(option, "label", str(option.value))))
+        else:
+            value, label = option
+            pairs.append((value, label))
+    return pairs
+
+
+def question_sections(questions: list[Any]) -> list[tuple[str, list[dict]]]:
+    """Questions as plain dicts, grouped by their section in the order given."""
+    sections: dict[str, list[dict]] = {}
+    for q in questions:
+        section = getattr(q, "section", "") or ""
+        sections.setdefault(section, []).append(
+            {
+                "id": q.id,
+                "text": q.text,
+                "kind": q.kind,
+                "options": option_pairs(q.options),
+                "minimum": getattr(q, "minimum", None),
+                "maximum": getattr(q, "maximum", None),
+            }
+        )
+    return [
+        (SECTION_TITLES.get(k, k.replace("_", " ").capitalize()), v) for k, v in sections.items()
+    ]
+
+
+def parse_answers(questions: list[Any], form: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    """Answers keyed by question id, typed by the question's kind; errors by question id."""
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for q in questions:
+        raw = form.get(f"q_{q.id}", "").strip()
+        if raw == "":
+            continue
+        if q.kind == "yes_no":
+            if raw not in ("yes", "no"):
+                errors[q.id] = "Answer yes or no."
+            else:
+                answers[q.id] = raw == "yes"
+        elif q.kind == "choice":
+            match = [value for value, _label in option_pairs(q.options) if str(value) == raw]
+            if not match:
+                errors[q.id] = "Choose one of the options."
+            else:
+                answers[q.id] = match[0]
+        else:
+            try:
+                number = float(raw)
+            except ValueError:
+                errors[q.id] = f"'{raw}' is not a number."
+                continue
+            low, high = getattr(q, "minimum", None), getattr(q, "maximum", None)
+            if (low is not None and number < low) or (high is not None and number > high):
+                errors[q.id] = f"Enter a number from {low:g} to {high:g}."
+                continue
+            answers[q.id] = int(number) if number.is_integer() else number
+    return answers, errors
+
+
+def _history(db: Any) -> tuple[list, str | None]:
+    history, unavailable = attempt(lambda: backends.call("coach", "kujala_history", db))
+    return list(history or []), unavailable
+
+
+@router.get("/check", response_class=HTMLResponse)
+def check_page(request: Request) -> Response:
+    db = get_db(request)
+    questions, unavailable = attempt(lambda: backends.call("coach", "check_questions"))
+    latest, _ = attempt(lambda: backends.call("coach", "latest_check", db))
+    history, _ = _history(db)
+    return render(
+        request,
+        "check.html",
+        active="check",
+        sections=question_sections(questions or []),
+        unavailable=unavailable,
+        latest=latest,
+        outcome=None,
+        values={},
+        errors={},
+        history=history,
+        chart=kujala_chart(history) if len(history) >= 1 else None,
+    )
+
+
+@router.post("/check", response_class=HTMLResponse)
+async def submit_check(request: Request) -> Response:
+    db = get_db(request)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    questions, unavailable = attempt(lambda: backends.call("coach", "check_questions"))
+    questions = questions or []
+    answers, errors = parse_answers(questions, form)
+    outcome = None
+    if not errors and not unavailable:
+        try:
+            outcome = await run_in_threadpool(
+                backends.call, "coach", "run_check", db, answers, today(request)
+            )
+        except ValueError as exc:
+            errors["form"] = str(exc)
+    history, _ = _history(db)
+    return render(
+        request,
+        "check.html",
+        status_code=422 if errors else 200,
+        active="check",
+        sections=question_sections(questions),
+        unavailable=unavailable,
+        latest=None,
+        outcome=outcome,
+        values=form,
+        errors=errors,
+        history=history,
+        chart=kujala_chart(history) if history else None,
+    )

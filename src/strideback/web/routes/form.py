@@ -1,0 +1,145 @@
+"""Form: upload a running video, analyse it in the background, show the report and the
+annotated video, compare two clips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.datastructures import UploadFile
+
+from strideback.web import backends
+from strideback.web.deps import attempt, get_config, get_db, get_jobs, is_htmx, render
+from strideback.web.jobs import run_form_job
+from strideback.web.uploads import new_upload_folder, save_uploads
+
+router = APIRouter()
+VIEWS = ("auto", "side", "front", "back")
+
+
+def as_dict(obj: Any) -> dict:
+    """A dataclass, object with to_dict(), or mapping as a plain dict for the templates."""
+    if obj is None:
+        return {}
+    if hasattr(obj, "to_dict"):
+        return dict(obj.to_dict())
+    if isinstance(obj, dict):
+        return obj
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
+    return dict(vars(obj))
+
+
+def _page(
+    request: Request, status: int = 200, errors: list[str] | None = None, job: Any = None
+) -> Response:
+    clips, unavailable = attempt(lambda: backends.call("form", "list_clips", get_db(request)))
+    rule = get_config(request).uploads["video"]
+    return render(
+        request,
+        "form.html",
+        status_code=status,
+        active="form",
+        clips=[as_dict(c) for c in (clips or [])],
+        unavailable=unavailable,
+        jobs=get_jobs(request).store.recent("form", limit=3),
+        views=VIEWS,
+        accept=",".join(rule.suffixes),
+        upload_label=rule.label,
+        upload_errors=errors or [],
+        job=job,
+    )
+
+
+@router.get("/form", response_class=HTMLResponse)
+def form_page(request: Request) -> Response:
+    return _page(request)
+
+
+@router.post("/form/upload", response_class=HTMLResponse)
+async def upload_video(request: Request) -> Response:
+    form = await request.form(max_files=1)
+    video = form.get("video")
+    view = form.get("view") if form.get("view") in VIEWS else "auto"
+    rule = get_config(request).uploads["video"]
+    files = [video] if isinstance(video, UploadFile) and video.filename else []
+    folder = new_upload_folder("video")
+    saved, errors = await save_uploads(files, rule, folder)
+    job = None
+    if saved:
+        runner = get_jobs(request)
+        job_id = runner.submit(
+            "form", {"video": saved[0].name, "view": view}, run_form_job, str(saved[0]), view
+        )
+        job = runner.store.get(job_id)
+    else:
+        folder.rmdir()
+    status = 202 if saved else 422
+    if is_htmx(request):
+        return render(
+            request, "_upload_result.html", status_code=status, job=job, upload_errors=errors
+        )
+    return _page(request, status, errors, job)
+
+
+def _clip(request: Request, clip_id: int) -> tuple[Any, str | None]:
+    try:
+        return attempt(lambda: backends.call("form", "get_clip", get_db(request), clip_id))
+    except LookupError:
+        return None, None
+
+
+@router.get("/form/compare", response_class=HTMLResponse)
+def compare(request: Request, a: int, b: int) -> Response:
+    result, unavailable = attempt(
+        lambda: backends.call("form", "compare_clips", get_db(request), a, b)
+    )
+    return render(
+        request,
+        "form_compare.html",
+        active="form",
+        a=a,
+        b=b,
+        comparison=as_dict(result) if result is not None else None,
+        unavailable=unavailable,
+    )
+
+
+@router.get("/form/{clip_id}", response_class=HTMLResponse)
+def clip_page(request: Request, clip_id: int) -> Response:
+    clip, unavailable = _clip(request, clip_id)
+    if clip is None and not unavailable:
+        return render(request, "error.html", status_code=404, message=f"No clip {clip_id}.")
+    return render(
+        request,
+        "form_clip.html",
+        active="form",
+        clip=as_dict(clip),
+        clip_id=clip_id,
+        unavailable=unavailable,
+    )
+
+
+def _clip_file(request: Request, clip_id: int, attr: str, media_type: str) -> Response:
+    clip, _ = _clip(request, clip_id)
+    path = getattr(clip, attr, None) if clip is not None else None
+    if path is None or not Path(path).is_file():
+        return render(
+            request,
+            "error.html",
+            status_code=404,
+            message=f"Clip {clip_id} has no {attr.replace('_', ' ')}.",
+        )
+    return FileResponse(path, media_type=media_type)
+
+
+@router.get("/form/{clip_id}/report")
+def clip_report(request: Request, clip_id: int) -> Response:
+    return _clip_file(request, clip_id, "report_html", "text/html")
+
+
+@router.get("/form/{clip_id}/video")
+def clip_video(request: Request, clip_id: int) -> Response:
+    return _clip_file(request, clip_id, "annotated_mp4", "video/mp4")

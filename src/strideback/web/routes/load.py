@@ -1,0 +1,56 @@
+"""Load: weekly distance with flags, downhill, cross-training, and pain overlaid on load."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from strideback.web import backends
+from strideback.web.cache import ResultCache, activities_fingerprint
+from strideback.web.deps import attempt, get_config, get_db, pain_bands, render, today, units
+from strideback.web.views import descent_chart, load_chart, pain_by_week
+
+router = APIRouter()
+TABLE_WEEKS = 104  # the table lists the latest two years; the chart shows the whole span
+
+
+@router.get("/load", response_class=HTMLResponse)
+def load_page(request: Request, weeks: int | None = None) -> Response:
+    db = get_db(request)
+    day = today(request)
+    weeks = max(4, min(weeks or get_config(request).load_weeks, 1000))
+    cache: ResultCache = request.app.state.cache
+    key = ("weekly_load", day, weeks, activities_fingerprint(db))
+    load, unavailable = attempt(
+        lambda: cache.get_or_compute(
+            key, lambda: backends.call("load", "weekly_load", db, day, weeks)
+        )
+    )
+    load = load or []
+    entries: list = []
+    if load:
+        start = load[0].week_start
+        found, _ = attempt(lambda: backends.call("coach", "diary", db, start, day))
+        entries = found or []
+    pain = pain_by_week(entries, load)
+    chart = load_chart(load, pain, pain_bands(request), units(request)) if load else None
+    downhill = descent_chart(load) if load else None
+    flagged = [w for w in reversed(load) if w.flags]
+    return render(
+        request,
+        "load.html",
+        active="load",
+        weeks=list(reversed(load))[:TABLE_WEEKS],
+        table_weeks=TABLE_WEEKS,
+        n_weeks=weeks,
+        chart=chart,
+        downhill=downhill,
+        flagged=flagged,
+        pain=dict(zip([w.week for w in load], pain, strict=True)),
+        unavailable=unavailable,
+        today=day,
+        diary_days=len(entries),
+        since=(load[0].week_start if load else day - dt.timedelta(weeks=weeks)),
+    )

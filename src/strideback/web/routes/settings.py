@@ -1,0 +1,152 @@
+"""Settings: units, thresholds a clinician may change, export everything, restore a backup."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from strideback.web import backends
+from strideback.web.deps import attempt, get_config, get_db, render, today
+from strideback.web.prefs import CHOICES, get_preferences, set_preference
+from strideback.web.uploads import new_upload_folder, save_uploads
+
+router = APIRouter()
+
+
+def parse_changes(current: dict[str, Any], form: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    """Typed changes for the settings that exist, following each current value's type."""
+    changes: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, value in current.items():
+        if isinstance(value, bool) and "_present" not in form:
+            continue
+        if isinstance(value, bool):
+            new: Any = form.get(key) in ("on", "true", "1")
+        elif key not in form:
+            continue
+        elif isinstance(value, int | float):
+            raw = form[key].strip()
+            try:
+                number = float(raw)
+            except ValueError:
+                errors[key] = f"'{raw}' is not a number."
+                continue
+            new = int(number) if isinstance(value, int) and number.is_integer() else number
+        elif isinstance(value, str) or value is None:
+            new = form[key].strip()
+        else:
+            continue  # lists/dicts are not editable here
+        if new != value:
+            changes[key] = new
+    return changes, errors
+
+
+def _page(request: Request, status: int = 200, **extra: Any) -> Response:
+    db = get_db(request)
+    current, unavailable = attempt(lambda: backends.call("coach", "get_settings", db))
+    catalogue, _ = attempt(lambda: backends.call("coach", "settings_catalogue"))
+    rule = get_config(request).uploads["backup"]
+    extra.setdefault("errors", {})
+    return render(
+        request,
+        "settings.html",
+        status_code=status,
+        active="settings",
+        current=current or {},
+        catalogue=catalogue or {},
+        unavailable=unavailable,
+        prefs=get_preferences(db),
+        unit_choices=CHOICES["units"],
+        accept=",".join(rule.suffixes),
+        upload_label=rule.label,
+        **extra,
+    )
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request) -> Response:
+    return _page(request)
+
+
+@router.post("/settings", response_class=HTMLResponse)
+async def save_settings(request: Request) -> Response:
+    db = get_db(request)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    errors: dict[str, str] = {}
+    changed: list[str] = []
+    if "units" in form:
+        try:
+            if get_preferences(db)["units"] != form["units"]:
+                set_preference(db, "units", form["units"])
+                changed.append("units")
+        except ValueError as exc:
+            errors["units"] = str(exc)
+    current, unavailable = attempt(lambda: backends.call("coach", "get_settings", db))
+    changes: dict[str, Any] = {}
+    if not unavailable:
+        changes, errors_thresholds = parse_changes(dict(current or {}), form)
+        errors.update(errors_thresholds)
+        if not errors and changes:
+            try:
+                await run_in_threadpool(backends.call, "coach", "update_settings", db, changes)
+            except ValueError as exc:
+                errors["form"] = str(exc)
+    if errors:
+        return _page(request, 422, errors=errors)
+    changed += list(changes)
+    message = f"Saved: {', '.join(changed)}." if changed else "Nothing changed."
+    return _page(request, message=message)
+
+
+@router.post("/settings/export")
+async def export(request: Request) -> Response:
+    db = get_db(request)
+    folder = Path(tempfile.mkdtemp(prefix="strideback-export-"))
+    try:
+        await run_in_threadpool(
+            backends.call, "coach", "export_all", db, folder / "export", today(request)
+        )
+    except backends.NotAvailable as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        return _page(request, 503, message=f"Export is not available yet: {exc}.")
+    archive = shutil.make_archive(str(folder / "strideback-export"), "zip", folder / "export")
+    name = f"strideback-export-{time.strftime('%Y%m%d')}.zip"
+    return FileResponse(
+        archive,
+        media_type="application/zip",
+        filename=name,
+        background=BackgroundTask(shutil.rmtree, folder, True),
+    )
+
+
+@router.post("/settings/restore", response_class=HTMLResponse)
+async def restore(request: Request) -> Response:
+    form = await request.form(max_files=1)
+    backup = form.get("backup")
+    files = [backup] if isinstance(backup, UploadFile) and backup.filename else []
+    folder = new_upload_folder("restore")
+    saved, upload_errors = await save_uploads(files, get_config(request).uploads["backup"], folder)
+    if upload_errors:
+        shutil.rmtree(folder, ignore_errors=True)
+        return _page(request, 422, errors={"backup": "; ".join(upload_errors)})
+    try:
+        summary = await run_in_threadpool(
+            backends.call, "coach", "import_backup", get_db(request), saved[0]
+        )
+    except (ValueError, backends.NotAvailable) as exc:
+        return _page(request, 422, errors={"backup": str(exc)})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _page(
+        request,
+        message="Restored: " + ", ".join(f"{k} {v}" for k, v in dict(summary or {}).items()),
+    )

@@ -1,0 +1,336 @@
+"""End-to-end: the dashboard in Debian's Chromium (Playwright), against real files.
+
+Starts the real server on a free 127.0.0.1 port with a temp database and a test clock,
+imports real activity files (plus a few synthetic GPX runs that make a single-run spike),
+fills the check and a week of diary entries, and checks what the pages show: the plan
+steps forward, a flare steps it back, the load chart marks the spike. Screenshots go to
+test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _missing(reason: str) -> None:
+    """Skip with a reason outside CI; fail under CI=true (as conftest does)."""
+    if IN_CI:
+        pytest.fail(f"{reason} (required under CI=true)")
+    pytest.skip(reason)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+DAY0 = dt.date(2026, 3, 2)  # the test clock's first day (a Monday)
+PHONE = {"width": 390, "height": 844}
+REAL_FILES = [
+    "Runalyze__Standard.fit",
+    "Runalyze__Standard.tcx",
+    "Runalyze__strava-export.gpx",
+    "GoldenCheetah__14582164182.fit.gz",
+    "GoldenCheetah__3386684871.fit",
+    "Runalyze__hr-not-always-there.gpx",
+    "Runalyze__Multiple-Trainings.tcx",
+    "GoldenCheetah__Move_2014_01_16_19_48_44.gpx",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def synthetic_gpx(folder: Path) -> list[Path]:
+    """Four weekly 5 km runs, then a 12 km run: a single-run spike (Frandsen 2025)."""
+    import gpxpy.gpx
+
+    paths = []
+    plan = [(35, 5000), (28, 5000), (21, 5000), (14, 5000), (7, 12000)]
+    for days_before, metres in plan:
+        start = dt.datetime.combine(
+            DAY0 - dt.timedelta(days=days_before), dt.time(7, 0), tzinfo=dt.UTC
+        )
+        gpx = gpxpy.gpx.GPX()
+        track = gpxpy.gpx.GPXTrack(name=f"synthetic {metres / 1000:.0f} km")
+        gpx.tracks.append(track)
+        segment = gpxpy.gpx.GPXTrackSegment()
+        track.segments.append(segment)
+        speed, step_s = 3.0, 5
+        for i in range(int(metres / speed / step_s) + 1):
+            north_m = i * speed * step_s
+            segment.points.append(
+                gpxpy.gpx.GPXTrackPoint(
+                    latitude=55.0 + north_m / 111_320,
+                    longitude=12.0,
+                    elevation=20.0,
+                    time=start + dt.timedelta(seconds=i * step_s),
+                )
+            )
+        path = folder / f"synthetic-run-{days_before}d.gpx"
+        path.write_text(gpx.to_xml(), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    import uvicorn
+
+    home = tmp_path_factory.mktemp("web-home")
+    old_home = os.environ.get("STRIDEBACK_HOME")
+    os.environ["STRIDEBACK_HOME"] = str(home)
+    from strideback.web import create_app
+
+    clock = {"day": DAY0}
+    app = create_app(
+        f"sqlite:///{home / 'web.sqlite3'}", jobs_in_processes=True, today=lambda: clock["day"]
+    )
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield {"url": f"http://127.0.0.1:{port}", "clock": clock, "home": home}
+    srv.should_exit = True
+    thread.join(timeout=15)
+    if old_home is None:
+        os.environ.pop("STRIDEBACK_HOME", None)
+    else:
+        os.environ["STRIDEBACK_HOME"] = old_home
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def no_external_requests(page, base: str) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if not r.url.startswith(base) else None)
+    return seen
+
+
+def fill_diary(page, pain: int, morning: int, done: str = "done") -> None:
+    form = page.locator("#diary-form")
+    form.locator("input[name=pain_during]").fill(str(pain))
+    form.locator("input[name=pain_after]").fill(str(pain))
+    form.locator("input[name=pain_next_morning]").fill(str(morning))
+    form.locator("select[name=done]").select_option(done)
+    form.locator("button[type=submit]").click()
+    page.locator("#diary-form .ok").wait_for(timeout=10_000)
+
+
+def test_runner_journey(server: dict, browser, activities_dir: Path, tmp_path: Path) -> None:
+    base, clock = server["url"], server["clock"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    external = no_external_requests(page, base)
+
+    # 1. Import real files (and the synthetic spike) through the upload form.
+    files = [activities_dir / name for name in REAL_FILES] + synthetic_gpx(tmp_path)
+    page.goto(f"{base}/activities")
+    page.set_input_files("input[name=files]", [str(f) for f in files])
+    page.click("form[action='/activities/upload'] button[type=submit]")
+    job = page.locator("#upload-result .job")
+    job.wait_for(timeout=15_000)
+    page.wait_for_selector("#upload-result .job[data-status=done]", timeout=120_000)
+    assert "imported" in job.inner_text()
+    page.reload()  # the finished job is still listed after a reload
+    assert page.locator(".jobs .job[data-status=done]").count() >= 1
+    rows = page.locator("table.activities tbody tr")
+    assert rows.count() >= 8
+    assert "running" in page.locator("table.activities").inner_text()
+    shot(page, "activities")
+
+    # 2. An activity's detail page has real charts.
+    page.click("table.activities tbody tr:first-child a")
+    page.wait_for_selector("svg.pace-chart, svg.elevation-chart")
+    assert page.locator("svg.chart polyline").count() >= 1
+    shot(page, "activity-detail")
+
+    # 3. The load chart marks the spike week.
+    page.goto(f"{base}/load?weeks=12")
+    markers = page.locator("svg.load-chart path.marker.flag")
+    assert markers.count() >= 1
+    rules = " ".join(markers.nth(i).get_attribute("data-rule") for i in range(markers.count()))
+    assert "single_run_spike" in rules
+    assert page.locator("svg.load-chart rect.bar.distance.flagged").count() >= 1
+    shot(page, "load-spike")
+
+    # 4. The check: no red flags, runner's-knee pattern, Kujala scored.
+    page.goto(f"{base}/check")
+    specific = {
+        "q_loaded_flexion_pain": "yes",
+        "q_gradual_onset": "yes",
+        "q_pain_location": "around_kneecap",
+    }
+    for fieldset in page.locator("fieldset.question").all():
+        radios = fieldset.locator("input[type=radio]")
+        if radios.count():
+            name = radios.first.get_attribute("name")
+            value = specific.get(name)
+            if value is None:
+                value = (
+                    "no"
+                    if fieldset.locator("input[value=no]").count()
+                    else radios.nth(min(1, radios.count() - 1)).get_attribute("value")
+                )
+            fieldset.locator(f"input[value='{value}']").check()
+        else:
+            number = fieldset.locator("input[type=number]")
+            name = number.get_attribute("name")
+            number.fill("34" if name == "q_age" else "5")
+    page.click("form.check-form button[type=submit]")
+    outcome = page.locator("[data-testid=check-outcome]")
+    outcome.wait_for()
+    assert "You can start or continue the plan" in outcome.inner_text()
+    kujala = int(page.locator("[data-testid=kujala-total]").inner_text())
+    assert 0 <= kujala < 100  # the second-best answers lose points
+    shot(page, "check")
+
+    # 5. A week of good diary days steps the plan forward; a flare steps it back.
+    actions = []
+    for k in range(8):
+        clock["day"] = DAY0 + dt.timedelta(days=k)
+        page.goto(f"{base}/")
+        decision = page.locator("[data-testid=decision]")
+        actions.append(decision.get_attribute("class"))
+        if k == 3:
+            shot(page, "today")
+        flare = k == 6
+        fill_diary(page, pain=7 if flare else 1, morning=5 if flare else 0)
+    clock["day"] = DAY0 + dt.timedelta(days=8)
+    page.goto(f"{base}/")
+    after_flare = page.locator("[data-testid=decision]")
+    assert "action-step_back" in after_flare.get_attribute("class")
+    assert "Step back" in after_flare.inner_text()
+    assert any("action-progress" in a for a in actions), actions
+    assert "settle" in page.locator("[data-testid=phase]").inner_text()
+    shot(page, "today-after-flare")
+
+    # 6. The plan calendar shows the step forward and the step back.
+    page.goto(f"{base}/plan")
+    calendar = page.locator("[data-testid=calendar]")
+    text = calendar.inner_text()
+    assert "▲ forward" in text and "▼ back" in text
+    phases = [d.get_attribute("data-phase") for d in calendar.locator(".cal-day[data-phase]").all()]
+    assert "walk" in phases and phases.index("walk") < len(phases) - 1
+    shot(page, "plan")
+
+    # 7. The diary lists the week; the load chart overlays pain on load.
+    page.goto(f"{base}/diary")
+    assert page.locator("table.diary-table tbody tr[data-day]").count() == 8
+    assert page.locator("svg.diary-chart circle.dot").count() >= 8
+    shot(page, "diary")
+    page.goto(f"{base}/load?weeks=12")
+    assert page.locator("svg.load-chart circle.dot.pain").count() >= 1
+    assert "worst pain 7/10" in page.locator("svg.load-chart").inner_html()
+    shot(page, "load-with-pain")
+
+    # 8. Validation and settings.
+    page.goto(f"{base}/diary/{clock['day'].isoformat()}")
+    page.locator("#diary-form input[name=pain_during]").fill("12")
+    page.locator("#diary-form button[type=submit]").click()
+    page.wait_for_selector("#diary-form .error")
+    assert "0 to 10" in page.locator("#diary-form").inner_text()
+    page.goto(f"{base}/settings")
+    page.select_option("select[name=units]", "mi")
+    page.click("form.settings-form button[type=submit]")
+    page.wait_for_selector("p.ok")
+    shot(page, "settings")
+    page.goto(f"{base}/activities")
+    assert re.search(r"\d+\.\d\d mi", page.locator("table.activities").inner_text())
+    page.goto(f"{base}/settings")
+    with page.expect_download() as download:
+        page.click("form[action='/settings/export'] button")
+    assert download.value.suggested_filename.endswith(".zip")
+
+    # 9. Phone width: the pages still fit and the charts scroll inside their box.
+    phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    mobile = phone.new_page()
+    for name, path in [
+        ("today", "/"),
+        ("load", "/load?weeks=12"),
+        ("plan", "/plan"),
+        ("diary", "/diary"),
+    ]:
+        mobile.goto(f"{base}{path}")
+        width = mobile.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"] + 1, f"{path} overflows at phone width ({width}px)"
+        shot(mobile, f"phone-{name}")
+    phone.close()
+    assert external == [], f"requests left the machine: {external}"
+    context.close()
+
+
+def test_form_video_in_browser(server: dict, browser, videos_dir: Path) -> None:
+    pytest.importorskip("strideback.form.service")
+    base = server["url"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base}/form")
+    page.set_input_files("input[name=video]", str(videos_dir / "zz_male_side.mp4"))
+    page.select_option("select[name=view]", "side")
+    page.click("form[action='/form/upload'] button[type=submit]")
+    page.wait_for_selector("#upload-result .job", timeout=15_000)
+    shot(page, "form-progress")
+    # The server stays responsive while the video is analysed in the background.
+    t = time.perf_counter()
+    assert page.request.get(f"{base}/healthz").ok
+    assert time.perf_counter() - t < 2.0
+    page.wait_for_selector(
+        "#upload-result .job[data-status=done], #upload-result .job[data-status=error]",
+        timeout=300_000,
+    )
+    job_text = page.locator("#upload-result .job").inner_text()
+    assert "done" in job_text.lower(), job_text
+    page.click("#upload-result .job a")
+    page.wait_for_selector("table.metrics")
+    assert page.locator("table.metrics tbody tr").count() >= 3
+    shot(page, "form-report")
+    context.close()
