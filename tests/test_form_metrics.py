@@ -65,7 +65,7 @@ def synthetic_side(
         s = side
         hj = hip
         knee = _knee_from_ik(hj, ankle, forward)
-        for name, xy, z in (("hip", hj, 0), ("knee", knee, 0), ("ankle", ankle, 0),
+        for name, xy, _z in (("hip", hj, 0), ("knee", knee, 0), ("ankle", ankle, 0),
                             ("heel", heel, 0), ("foot_index", toe, 0)):  # fmt: skip
             j = JOINTS.index(f"{s}_{name}")
             pts[:, j, :2] = xy

@@ -84,7 +84,9 @@ def test_near_leg_knee_flexion_matches_reference(side_run: dict, videos_dir: Pat
     ref = json.loads((videos_dir / "zz_male_side.pose.json").read_text())
     names = ref["keypoint_names"]
     frames = np.array(ref["frames"], dtype=float)
-    r_hip, r_knee, r_ankle = (frames[:, names.index(f"l_{j}"), :2] for j in ("hip", "knee", "ankle"))
+    r_hip, r_knee, r_ankle = (
+        frames[:, names.index(f"l_{j}"), :2] for j in ("hip", "knee", "ankle")
+    )
     reference = flexion(r_hip, r_knee, r_ankle)
     lm = Landmarks.load(side_run["out"] / "landmarks.npz")
     ours = knee_flexion_series(lm, "left", 30.0)
@@ -175,3 +177,30 @@ def test_missing_file_refused(tmp_path: Path) -> None:
               str(tmp_path / "nope.mp4")],
     )  # fmt: skip
     assert result.exit_code == 1 and "file not found" in " ".join(result.output.split())
+
+
+def test_rotation_metadata_is_honoured(tmp_path: Path) -> None:
+    """A phone portrait clip stored landscape with a display rotation decodes upright."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from strideback.video.decode import iter_frames, probe_video
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    plain, rotated = tmp_path / "plain.mp4", tmp_path / "rotated.mp4"
+    subprocess.run(
+        [ffmpeg, "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30",
+         "-t", "0.5", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(plain)], check=True,
+    )  # fmt: skip
+    subprocess.run(
+        [ffmpeg, "-loglevel", "error", "-y", "-display_rotation", "90", "-i", str(plain),
+         "-c", "copy", str(rotated)], check=True,
+    )  # fmt: skip
+    info = probe_video(rotated)
+    assert info.rotation in (90, 270)
+    assert (info.width, info.height) == (240, 320)
+    first = next(iter_frames(rotated))
+    assert first.image.shape[:2] == (320, 240)
+    times = [f.t_s for f in iter_frames(plain)]
+    assert times[0] == 0 and np.allclose(np.diff(times), 1 / 30, atol=1e-3)

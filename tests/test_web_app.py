@@ -301,3 +301,11 @@ def test_load_chart_marks_the_spike_week_and_overlays_pain(
     assert svg.count('data-rule="single_run_spike"') == 1
     assert "worst pain 6/10" in svg
     assert "Frandsen 2025" in page
+
+
+@pytest.mark.parametrize("path", ["/", "/check", "/activities", "/form", "/settings"])
+def test_forms_embed_the_cookie_token(client: TestClient, path: str) -> None:
+    page = client.get(path).text
+    hidden = re.findall(r'name="csrf_token" value="([^"]*)"', page)
+    assert hidden, "no CSRF field in the page's forms"
+    assert set(hidden) == {client.cookies.get("sb_csrf")}

@@ -12,10 +12,11 @@ from strideback.activities.errors import ImportFailure, NotAnActivity
 from strideback.activities.fit_build import build_fit_activities
 from strideback.activities.fit_slow import decode_fit_slow
 from strideback.activities.gpx import read_gpx
+from strideback.activities.series_codec import encode_series
 from strideback.activities.sniff import EMPTY, FIT, GPX, GZIP, TCX, ZIP, format_from_name, sniff
 from strideback.activities.sources import MAX_MEMBER_BYTES, FileItem
 from strideback.activities.tcx import read_tcx
-from strideback.domain import Activity
+from strideback.domain import Activity, Series
 
 IMPORTED, DUPLICATE, SKIPPED, ERROR = "imported", "duplicate", "skipped", "error"
 
@@ -33,6 +34,8 @@ class ParsedFile:
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
     decoder: str | None = None
+    # (number of samples, encoded blob) per activity: encoded here, in the worker.
+    series_blobs: list[tuple[int, bytes]] = field(default_factory=list)
 
 
 def gunzip(data: bytes, limit: int = MAX_MEMBER_BYTES) -> bytes:
@@ -112,6 +115,8 @@ def parse_item(item: FileItem) -> ParsedFile:
         result.status, result.reason = ERROR, f"unexpected {type(exc).__name__}: {exc}"
     if result.status == IMPORTED:
         for activity in result.activities:
+            result.series_blobs.append((len(activity.series), encode_series(activity.series)))
+            activity.series = Series()  # travels back to the main process as the blob only
             activity.source_file = item.name
             activity.name = activity.name or item.name_hint
             if item.sport_hint and activity.sport == "other":

@@ -1,13 +1,15 @@
 """Series <-> one compact blob per activity (not a row per sample).
 
 Each column is quantised to integers at a stated resolution (below the sensors' own
-precision), NaN kept as a sentinel, delta-encoded and stored in a zlib-compressed .npz:
-consecutive samples differ little, so the deltas compress very well.
+precision), delta-encoded (consecutive samples differ little) with missing samples in a
+bit mask, packed as an .npz and zlib-compressed as one blob (level 1: fast, and the deltas
+compress well anyway).
 """
 
 from __future__ import annotations
 
 import io
+import zlib
 
 import numpy as np
 
@@ -24,37 +26,45 @@ RESOLUTION = {
     "lat": 10_000_000,  # 1e-7 degree (~1 cm)
     "lon": 10_000_000,
 }
-MISSING = np.iinfo(np.int64).min // 4
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+ZLIB_LEVEL = 1
 
 
 def encode_series(series: Series) -> bytes:
-    arrays: dict[str, np.ndarray] = {"version": np.array([FORMAT_VERSION])}
+    n = len(series)
+    arrays: dict[str, np.ndarray] = {"meta": np.array([FORMAT_VERSION, n], dtype=np.int64)}
     for name in SERIES_COLUMNS:
         values = series.columns.get(name)
-        if values is None or len(values) == 0 or np.all(np.isnan(values)):
+        if values is None or len(values) == 0:
             continue
         values = np.asarray(values, dtype=np.float64)
-        ints = np.where(
-            np.isnan(values), MISSING, np.round(np.nan_to_num(values) * RESOLUTION[name])
-        ).astype(np.int64)
-        arrays[name] = np.diff(ints, prepend=0)
+        valid = ~np.isnan(values)
+        if not valid.any():
+            continue
+        ints = np.round(values[valid] * RESOLUTION[name]).astype(np.int64)
+        deltas = np.diff(ints, prepend=0)
+        small = np.abs(deltas).max(initial=0) < 2**31
+        arrays[name] = deltas.astype(np.int32) if small else deltas
+        if not valid.all():
+            arrays[name + ".valid"] = np.packbits(valid)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
+    np.savez(buffer, **arrays)
+    return zlib.compress(buffer.getvalue(), ZLIB_LEVEL)
 
 
 def decode_series(blob: bytes) -> Series:
     columns: dict[str, np.ndarray] = {}
-    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
-        for name in npz.files:
-            if name not in RESOLUTION:
+    with np.load(io.BytesIO(zlib.decompress(blob)), allow_pickle=False) as npz:
+        n = int(npz["meta"][1])
+        for name in SERIES_COLUMNS:
+            if name not in npz.files:
+                columns[name] = np.full(n, np.nan)
                 continue
-            ints = np.cumsum(npz[name])
-            values = ints.astype(np.float64) / RESOLUTION[name]
-            values[ints == MISSING] = np.nan
+            values = np.cumsum(npz[name].astype(np.int64)) / RESOLUTION[name]
+            if name + ".valid" in npz.files:
+                valid = np.unpackbits(npz[name + ".valid"], count=n).astype(bool)
+                full = np.full(n, np.nan)
+                full[valid] = values
+                values = full
             columns[name] = values
-    n = len(columns.get("t_s", ()))
-    for name in SERIES_COLUMNS:
-        columns.setdefault(name, np.full(n, np.nan))
     return Series(columns=columns)

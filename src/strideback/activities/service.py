@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strideback.activities.parse import DUPLICATE, ERROR, IMPORTED, SKIPPED, ParsedFile, parse_item
-from strideback.activities.series_codec import decode_series, encode_series
+from strideback.activities.series_codec import decode_series
 from strideback.activities.sources import FileItem, expand_paths
 from strideback.domain import Activity, Series
 from strideback.store.activities import ActivityRow, ActivitySeries, SourceFile
@@ -189,7 +189,7 @@ def _row_result(file: str, status: str, row: ActivityRow, note: str | None) -> I
     )
 
 
-def _new_row(activity: Activity, sha256: str) -> ActivityRow:
+def _new_row(activity: Activity, sha256: str, blob: tuple[int, bytes]) -> ActivityRow:
     row = ActivityRow(
         source_sha256=sha256,
         leg_index=activity.leg_index,
@@ -211,7 +211,7 @@ def _new_row(activity: Activity, sha256: str) -> ActivityRow:
         device=(activity.device or None) and activity.device[:100],
         provenance=json.dumps(activity.provenance, sort_keys=True),
     )
-    row.series = ActivitySeries(n_samples=len(activity.series), data=encode_series(activity.series))
+    row.series = ActivitySeries(n_samples=blob[0], data=blob[1])
     return row
 
 
@@ -231,7 +231,7 @@ def _twin(session: Session, activity: Activity) -> ActivityRow | None:
 def _store_activities(session: Session, parsed: ParsedFile) -> list[ImportResult]:
     results: list[ImportResult] = []
     note = "; ".join(parsed.notes) or None
-    for activity in parsed.activities:
+    for activity, blob in zip(parsed.activities, parsed.series_blobs, strict=True):
         twin = _twin(session, activity)
         fit_replaces = (
             activity.source_format == "fit" and twin is not None and (twin.source_format != "fit")
@@ -255,7 +255,7 @@ def _store_activities(session: Session, parsed: ParsedFile) -> list[ImportResult
                 old_source.status, old_source.note = DUPLICATE, f"replaced by {parsed.name}"
             session.delete(twin)
             session.flush()
-        row = _new_row(activity, parsed.sha256 or "")
+        row = _new_row(activity, parsed.sha256 or "", blob)
         session.add(row)
         session.flush()
         results.append(

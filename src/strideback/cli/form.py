@@ -1,9 +1,9 @@
 """`strideback form ...` and `strideback metronome`: thin wrappers over strideback.form.service.
 
-    strideback form VIDEO [--view side|front|back|auto] [--out DIR] [--json]   (= form analyse)
-    strideback form compare A B
-    strideback form list | show ID
-    strideback metronome --spm N --minutes M FILE.wav
+strideback form VIDEO [--view side|front|back|auto] [--out DIR] [--json]   (= form analyse)
+strideback form compare A B
+strideback form list | show ID
+strideback metronome --spm N --minutes M FILE.wav
 """
 
 from __future__ import annotations
@@ -76,7 +76,9 @@ def _print_result(result) -> None:  # type: ignore[no-untyped-def]
 
     console.print(f"[bold]Form clip {result.id}[/] ({result.view} view) -> {result.out_dir}")
     for c in result.quality:
-        mark = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]fail[/]"}[c["status"]]
+        mark = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]fail[/]"}[
+            c["status"]
+        ]
         console.print(f"  {mark} {c['message']}")
     table = Table("metric", "median", "spread", "confidence", "finding")
     for m in result.metrics.values():
@@ -111,7 +113,7 @@ def compare(
         console.print(f"[yellow]warning:[/] {w}")
     table = Table("metric", f"clip {a}", f"clip {b}", "change", "real change?")
     for c in comp.changes:
-        fmt = (lambda v: "-" if v is None else f"{v:.3g}")  # noqa: E731
+        fmt = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
         verdict = "-" if c.exceeds_error is None else ("yes" if c.exceeds_error else "no (noise)")
         table.add_row(c.label, fmt(c.a), fmt(c.b), fmt(c.difference), verdict)
     console.print(table)
@@ -128,7 +130,9 @@ def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
         return
     for c in clips:
         cad = f"{c.cadence_spm:.0f} spm" if c.cadence_spm else "-"
-        console.print(f"{c.id:>4}  {c.recorded_on}  {c.view:<5} {c.task:<16} {cad:>8}  {c.video_name}")
+        console.print(
+            f"{c.id:>4}  {c.recorded_on}  {c.view:<5} {c.task:<16} {cad:>8}  {c.video_name}"
+        )
 
 
 @form_app.command("show")

@@ -84,7 +84,9 @@ def analyse_landmarks(
     events = side_events(real, fps) if view == "side" else frontal_events(real, fps)
     strides, cv = stride_stats(events)
     checks += quality.check_strides(strides, cv, source)
-    metrics = side_metrics(real, events, fps) if view == "side" else frontal_metrics(real, events, fps)
+    metrics = (
+        side_metrics(real, events, fps) if view == "side" else frontal_metrics(real, events, fps)
+    )
     slow = False
     cadence = metrics["cadence"].value
     if capture_fps is None and cadence is not None and cadence < MIN_RUNNING_SPM:

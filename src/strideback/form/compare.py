@@ -63,8 +63,20 @@ def compare_metrics(
         va = ma["value"] if ma.get("confidence") != "not measurable" else None
         vb = mb["value"] if mb.get("confidence") != "not measurable" else None
         if va is None or vb is None:
-            out.changes.append(MetricChange(name, ma["label"], ma["unit"], va, vb, None, None,
-                                            None, "not measurable in one of the clips", ""))
+            out.changes.append(
+                MetricChange(
+                    name,
+                    ma["label"],
+                    ma["unit"],
+                    va,
+                    vb,
+                    None,
+                    None,
+                    None,
+                    "not measurable in one of the clips",
+                    "",
+                )
+            )
             continue  # fmt: skip
         diff = vb - va
         thr, cite = _threshold(ma["unit"], va, vb, fps_a, fps_b)

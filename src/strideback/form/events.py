@@ -41,9 +41,7 @@ def facing_direction(lm: Landmarks) -> int:
 
 def near_leg(lm: Landmarks) -> str:
     """The leg nearer the camera in a side view (MediaPipe depth, then visibility)."""
-    dz = np.nanmedian(
-        [lm.z(f"left_{j}") - lm.z(f"right_{j}") for j in ("hip", "knee", "ankle")]
-    )
+    dz = np.nanmedian([lm.z(f"left_{j}") - lm.z(f"right_{j}") for j in ("hip", "knee", "ankle")])
     if np.isfinite(dz) and abs(dz) > 1e-6:
         return "left" if dz < 0 else "right"
     vis_l = np.nanmean([lm.vis(f"left_{j}") for j in ("hip", "knee", "ankle")])
@@ -58,9 +56,7 @@ def _extrema(signal: np.ndarray, fps: float, min_period_s: float) -> list[float]
         return []
     sig = np.where(finite, signal, np.nanmin(signal))
     spread = np.nanpercentile(signal, 95) - np.nanpercentile(signal, 5)
-    peaks, _ = find_peaks(
-        sig, distance=max(1, int(min_period_s * fps)), prominence=0.25 * spread
-    )
+    peaks, _ = find_peaks(sig, distance=max(1, int(min_period_s * fps)), prominence=0.25 * spread)
     return [parabolic_peak(sig, int(p)) for p in peaks if finite[p]]
 
 

@@ -98,7 +98,9 @@ def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, other_hip: np.nda
     # Side of the hip-ankle line the knee sits on, compared with the other hip's side.
     line = ankle - hip
     knee_side = np.sign(line[:, 0] * (knee - hip)[:, 1] - line[:, 1] * (knee - hip)[:, 0])
-    medial_side = np.sign(line[:, 0] * (other_hip - hip)[:, 1] - line[:, 1] * (other_hip - hip)[:, 0])
+    medial_side = np.sign(
+        line[:, 0] * (other_hip - hip)[:, 1] - line[:, 1] * (other_hip - hip)[:, 0]
+    )
     return dev * np.where(knee_side == medial_side, 1.0, -1.0)
 
 

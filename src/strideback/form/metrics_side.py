@@ -69,7 +69,9 @@ def _at(series: np.ndarray, i: int) -> float:
 
 
 def knee_flexion_series(lm: Landmarks, side: str, fps: float) -> np.ndarray:
-    hip, knee, ankle = (smooth_xy(lm.xy(f"{side}_{j}"), fps, KNEE_CUTOFF_HZ) for j in ("hip", "knee", "ankle"))
+    hip, knee, ankle = (
+        smooth_xy(lm.xy(f"{side}_{j}"), fps, KNEE_CUTOFF_HZ) for j in ("hip", "knee", "ankle")
+    )
     return flexion(hip, knee, ankle)
 
 

@@ -93,8 +93,11 @@ def _gate(lm: Landmarks, view: str, fps: float, task: str) -> list[QualityCheck]
     if len(pts):
         x, y = pts[:, idx, 0], pts[:, idx, 1]
         margin_x, margin_y = 0.01 * lm.width, 0.01 * lm.height
-        inside = (x > -margin_x) & (x < lm.width + margin_x) & (y > -margin_y) & (
-            y < lm.height + margin_y
+        inside = (
+            (x > -margin_x)
+            & (x < lm.width + margin_x)
+            & (y > -margin_y)
+            & (y < lm.height + margin_y)
         )
         whole = float(inside.all(axis=1).mean())
     else:
@@ -216,7 +219,9 @@ def assign_confidence(
             continue
         if name.startswith(("contact_time", "duty_factor")) and fps < GOOD_FPS:
             level = LIMITED
-            reasons.append(f"at {fps:.0f} fps contact events are +/- one frame ({1000 / fps:.0f} ms)")
+            reasons.append(
+                f"at {fps:.0f} fps contact events are +/- one frame ({1000 / fps:.0f} ms)"
+            )
         if name in AT_CONTACT and fps < GOOD_FPS:
             level = LIMITED
             reasons.append(f"the instant of contact is only known to +/- {1000 / fps:.0f} ms")

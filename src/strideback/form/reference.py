@@ -47,7 +47,9 @@ def attach_findings(metrics: dict[str, Metric]) -> None:
         if entry is None:
             continue
         metric.reference = {
-            k: entry[k] for k in ("low", "high", "unit", "evidence", "citation", "note") if k in entry
+            k: entry[k]
+            for k in ("low", "high", "unit", "evidence", "citation", "note")
+            if k in entry
         }
         metric.exercises = list(entry.get("exercises", []))
         if metric.value is None or metric.confidence == "not measurable":

@@ -1,9 +1,9 @@
 """Form service: one function per user action, shared by the CLI and the web dashboard.
 
-    analyse_clip(db, video, ...) -> FormResult     (pose, gate, metrics, outputs, DB row)
-    list_clips(db) -> list[FormClipSummary]
-    get_clip(db, clip_id) -> FormResult
-    compare_clips(db, a, b) -> Comparison
+analyse_clip(db, video, ...) -> FormResult     (pose, gate, metrics, outputs, DB row)
+list_clips(db) -> list[FormClipSummary]
+get_clip(db, clip_id) -> FormResult
+compare_clips(db, a, b) -> Comparison
 """
 
 from __future__ import annotations
@@ -123,8 +123,10 @@ def analyse_clip(
     except VideoError as exc:
         raise FormError(str(exc)) from exc
     default_dir = out_dir is None
-    target = Path(out_dir) if out_dir else data_dir() / "form" / dt.datetime.now().strftime(
-        "%Y%m%d-%H%M%S-%f"
+    target = (
+        Path(out_dir)
+        if out_dir
+        else data_dir() / "form" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     )
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="strideback-form-") as tmp:
@@ -246,6 +248,12 @@ def compare_clips(db: Database, a: int, b: int) -> Comparison:
                 raise FormError(f"no form clip with id {i} (see `strideback form list`)")
         ra, rb = rows[a], rows[b]
         return compare_metrics(
-            a, json.loads(ra.metrics_json), ra.capture_fps, ra.view,  # type: ignore[union-attr]
-            b, json.loads(rb.metrics_json), rb.capture_fps, rb.view,  # type: ignore[union-attr]
+            a,
+            json.loads(ra.metrics_json),
+            ra.capture_fps,
+            ra.view,  # type: ignore[union-attr]
+            b,
+            json.loads(rb.metrics_json),
+            rb.capture_fps,
+            rb.view,  # type: ignore[union-attr]
         )

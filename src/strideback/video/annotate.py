@@ -7,7 +7,6 @@ it; falls back to OpenCV's mp4v if that fails.
 from __future__ import annotations
 
 import itertools
-
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +54,10 @@ def _draw(frame: np.ndarray, pts: np.ndarray, scale: float, i: int, ov: Overlay)
             if not (np.isfinite(pa).all() and np.isfinite(pb).all()):
                 continue
             side = a.split("_", 1)[0]
-            colour = TRUNK_COLOUR if a.split("_")[0] != b.split("_")[0] else (
-                NEAR_COLOUR if ov.near in (None, side) else FAR_COLOUR
+            colour = (
+                TRUNK_COLOUR
+                if a.split("_")[0] != b.split("_")[0]
+                else (NEAR_COLOUR if ov.near in (None, side) else FAR_COLOUR)
             )
             cv2.line(frame, tuple(int(v) for v in pa), tuple(int(v) for v in pb), colour, 2,
                      cv2.LINE_AA)  # fmt: skip

@@ -36,11 +36,23 @@ class Extraction:
 
 
 def _worker(
-    video: str, start: int, stop: int, max_side: int, proxy: str | None, backend: str, out_q
+    video: str,
+    start: int,
+    stop: int,
+    max_side: int,
+    proxy: str | None,
+    backend: str,
+    out_q,
+    pin_cpu: int | None = None,
 ) -> None:
     import cv2
 
     from strideback.video.pose import make_backend
+
+    if pin_cpu is not None and hasattr(os, "sched_setaffinity"):
+        # One core per worker: the TFLite runtime otherwise spreads threads over every core
+        # and the workers fight over them.
+        os.sched_setaffinity(0, {pin_cpu})
 
     pose = make_backend(backend)
     writer = None
@@ -60,16 +72,16 @@ def _worker(
             result = pose.process(rgb, int(frame.t_s * 1000))
             idx.append(frame.index)
             times.append(frame.t_s)
-            pts.append(
-                result if result is not None else np.full((n_joints, 4), np.nan, np.float32)
-            )
+            pts.append(result if result is not None else np.full((n_joints, 4), np.nan, np.float32))
             pending += 1
             if pending >= 10:
                 out_q.put(("progress", pending))
                 pending = 0
         if pending:
             out_q.put(("progress", pending))
-        out_q.put(("done", start, np.array(idx), np.array(times), np.array(pts).reshape(-1, n_joints, 4)))
+        out_q.put(
+            ("done", start, np.array(idx), np.array(times), np.array(pts).reshape(-1, n_joints, 4))
+        )
     except Exception as exc:  # noqa: BLE001 - reported to the parent
         out_q.put(("error", start, f"{type(exc).__name__}: {exc}"))
     finally:
@@ -87,6 +99,17 @@ def _ranges(count: int, workers: int) -> list[tuple[int, int]]:
     return ranges
 
 
+def _cpus_for(n: int, pin: bool | None) -> list[int | None]:
+    """One CPU per worker when pinning is asked for (env STRIDEBACK_PIN_WORKERS=1 or pin=True)
+    and there are enough CPUs available to this process."""
+    if pin is None:
+        pin = os.environ.get("STRIDEBACK_PIN_WORKERS", "") == "1"
+    available = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not pin or n < 2 or len(available) < n:
+        return [None] * n
+    return [available[i] for i in range(n)]
+
+
 def extract_landmarks(
     video: Path,
     *,
@@ -95,6 +118,7 @@ def extract_landmarks(
     max_side: int = DEFAULT_MAX_SIDE,
     backend: str = "mediapipe",
     progress: Progress | None = None,
+    pin: bool | None = None,
 ) -> Extraction:
     """Pose for every frame of `video`, in pixel coordinates of the displayed video."""
     started = time.perf_counter()
@@ -103,6 +127,7 @@ def extract_landmarks(
         workers = min(2, os.cpu_count() or 1)
     ranges = _ranges(info.frame_count, workers)
     ctx = mp.get_context("spawn")
+    cpus = _cpus_for(len(ranges), pin)
     out_q = ctx.Queue()
     proxies = [
         (proxy_dir / f"proxy_{i:02d}.avi") if proxy_dir else None for i in range(len(ranges))
@@ -110,10 +135,10 @@ def extract_landmarks(
     procs = [
         ctx.Process(
             target=_worker,
-            args=(str(video), a, b, max_side, str(p) if p else None, backend, out_q),
+            args=(str(video), a, b, max_side, str(p) if p else None, backend, out_q, cpu),
             daemon=True,
         )
-        for (a, b), p in zip(ranges, proxies, strict=True)
+        for ((a, b), p), cpu in zip(zip(ranges, proxies, strict=True), cpus, strict=True)
     ]
     for proc in procs:
         proc.start()
