@@ -92,6 +92,18 @@ def make_history(folder: Path, n_files: int = 3000, corpus: Path = CORPUS) -> li
     return paths
 
 
+def import_history(
+    db_url: str, folder: Path, n_files: int = 3000, workers: int | None = None
+) -> int:
+    """Make the synthetic history in `folder` and import it into `db_url` (for the load bench).
+
+    Returns the number of activities imported.
+    """
+    paths = make_history(folder, n_files)
+    results = import_paths(open_database(db_url), paths, workers=workers)
+    return sum(r.status == "imported" for r in results)
+
+
 def fitdecode_throughput(paths: list[Path]) -> tuple[float, int, int]:
     """(seconds, bytes, records) for plain fitdecode reading every message of `paths`."""
     warnings.simplefilter("ignore")  # fitdecode warns per damaged message
@@ -110,6 +122,13 @@ def fitdecode_throughput(paths: list[Path]) -> tuple[float, int, int]:
     return time.perf_counter() - t0, size, records
 
 
+def _cpu_s() -> float:
+    """CPU seconds used by this process and its finished children (the import workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _rss_mb() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -118,9 +137,11 @@ def _rss_mb() -> tuple[float, float]:
 
 def timed_import(db_url: str, paths: list[Path], workers: int | None) -> dict:
     db = open_database(db_url)
+    cpu0 = _cpu_s()
     t0 = time.perf_counter()
     results = import_paths(db, paths, workers=workers)
     seconds = time.perf_counter() - t0
+    cpu = _cpu_s() - cpu0
     files = [Path(p) for p in paths]
     size = sum(p.stat().st_size for p in (f for f in files if f.is_file()))
     for folder in (f for f in files if f.is_dir()):
@@ -135,6 +156,7 @@ def timed_import(db_url: str, paths: list[Path], workers: int | None) -> dict:
         statuses[r.status] = statuses.get(r.status, 0) + 1
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "bytes": size,
         "samples": samples,
         "results": results,
@@ -233,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
         print(_line("fitdecode: sample of history files", s2, len(sample), b2, r2))
         fd_rate = b2 / s2
         est = hist["bytes"] / fd_rate
+        cpu_rate = hist["bytes"] / hist["cpu"]
+        print(
+            f"import CPU time {hist['cpu']:.1f} s for the history: {cpu_rate / 1e6:.2f} MB per "
+            f"CPU-second = x{cpu_rate / fd_rate:.1f} fitdecode's single-core rate"
+        )
         print(
             f"fitdecode would need ~{est:.0f} s for the whole history "
             f"(at its sample rate {fd_rate / 1e6:.2f} MB/s); import took "

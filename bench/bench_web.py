@@ -131,13 +131,24 @@ def synthetic_history(db, n_runs: int, today: dt.date, seed: int = 7) -> list[in
     return with_series
 
 
-def synthetic_diary(db, today: dt.date, days: int = 365) -> int:
+def synthetic_diary(db, today: dt.date, days: int = 365, plan_days: int = 60) -> int:
+    """A year of diary entries, and a check `plan_days` ago that starts the plan."""
     try:
-        from strideback.coach.service import log_day
+        from strideback.coach.service import check_questions, log_day, run_check
     except ImportError:
         return 0
     from strideback.domain import DiaryEntry
 
+    answers = {}
+    for q in check_questions():
+        if q.kind == "yes_no":
+            answers[q.id] = False
+        elif q.kind == "choice":
+            answers[q.id] = q.options[min(1, len(q.options) - 1)].value
+        else:
+            answers[q.id] = 35
+    answers.update(pain_location="around_kneecap", loaded_flexion_pain=True, gradual_onset=True)
+    run_check(db, answers, today - dt.timedelta(days=plan_days))
     rng = np.random.default_rng(3)
     for k in range(days, 0, -1):
         pain = int(rng.integers(0, 5))

@@ -93,3 +93,10 @@ def test_series_blob_roundtrip_is_compact():
     np.testing.assert_allclose(back.columns["lat"], series.columns["lat"])
     assert np.all(np.isnan(back.columns["speed_mps"]))
     assert len(blob) < n * 8  # far below one float64 column per sample
+
+
+def test_impossible_altitudes_are_dropped():
+    alt = np.array([-500.0, -487.2, 120.0, 9500.0, np.nan, 8000.0])
+    cleaned = derive.plausible_altitude(alt)
+    assert np.isnan(cleaned[[0, 1, 3, 4]]).all()
+    assert cleaned[2] == 120 and cleaned[5] == 8000

@@ -309,3 +309,50 @@ def test_forms_embed_the_cookie_token(client: TestClient, path: str) -> None:
     hidden = re.findall(r'name="csrf_token" value="([^"]*)"', page)
     assert hidden, "no CSRF field in the page's forms"
     assert set(hidden) == {client.cookies.get("sb_csrf")}
+
+
+def test_missing_clip_and_activity_are_404(client: TestClient) -> None:
+    pytest.importorskip("strideback.form.service")
+    assert client.get("/form/999").status_code == 404
+    assert client.get("/form/999/video").status_code == 404
+    assert client.get("/form/compare?a=998&b=999").status_code == 404
+    pytest.importorskip("strideback.activities.service")
+    assert client.get("/activities/999").status_code == 404
+
+
+def test_settings_units_and_threshold_validation(client: TestClient) -> None:
+    pytest.importorskip("strideback.coach.service")
+    tok = token(client)
+    r = client.post("/settings", data={"csrf_token": tok, "_present": "1", "units": "mi"})
+    assert r.status_code == 200 and "Saved: units" in r.text
+    assert 'value="mi" selected' in r.text
+    r = client.post("/settings", data={"csrf_token": tok, "_present": "1", "units": "furlong"})
+    assert r.status_code == 422 and "units must be one of km, mi" in r.text
+    r = client.post("/settings", data={"csrf_token": tok, "_present": "1", "pain_ok_max": "9"})
+    assert r.status_code == 422 and "pain_ok_max" in r.text
+    r = client.post("/settings", data={"csrf_token": tok, "_present": "1", "pain_ok_max": "2"})
+    assert r.status_code == 200 and "Saved: pain_ok_max" in r.text
+    assert 'name="pain_ok_max" value="2"' in r.text
+
+
+def test_check_submission_with_the_real_questions(client: TestClient) -> None:
+    coach = pytest.importorskip("strideback.coach.service")
+    data = {"csrf_token": token(client)}
+    for q in coach.check_questions():
+        if q.kind == "yes_no":
+            data[f"q_{q.id}"] = "no"
+        elif q.kind == "choice":
+            data[f"q_{q.id}"] = str(q.options[0].value)
+        else:
+            data[f"q_{q.id}"] = "30"
+    data.update(
+        q_loaded_flexion_pain="yes", q_pain_location="around_kneecap", q_gradual_onset="yes"
+    )
+    r = client.post("/check", data=data)
+    assert r.status_code == 200
+    assert 'data-testid="kujala-total">100<' in r.text
+    assert "You can start or continue the plan" in r.text
+    data["q_age"] = "-3"
+    r = client.post("/check", data=data)
+    assert r.status_code == 422 and "Enter a number from" in r.text
+    assert client.get("/plan.ics").headers["content-type"].startswith("text/calendar")

@@ -130,3 +130,14 @@ def test_import_job_with_real_files(db_url: str, activities_dir) -> None:
     assert {r["file"] for r in job.result["results"]} >= {f.name for f in files} or len(
         job.result["results"]
     ) >= len(files)
+
+
+def test_dashboard_and_jobs_on_postgresql(postgres_url: str) -> None:
+    app = create_app(postgres_url, jobs_in_processes=False)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert client.get("/activities").status_code == 200
+        store: JobStore = app.state.jobs.store
+        job_id = store.create("import", {"files": []})
+        store.progress(job_id, 1, 2, "half way")
+        assert store.get(job_id).percent == 50
+        assert 'data-status="running"' in client.get(f"/jobs/{job_id}").text

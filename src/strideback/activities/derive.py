@@ -34,6 +34,19 @@ FOOT_SPORTS = ("running", "walking", "hiking")
 ALREADY_STEPS_FROM = {"running": 120.0, "walking": 80.0, "hiking": 80.0}
 
 
+# Altitudes outside this range are sensor/encoding garbage (FIT raw 0 decodes to -500 m; the
+# lowest dry land, the Dead Sea shore, is about -430 m): treated as missing.
+ALTITUDE_RANGE_M = (-450.0, 9000.0)
+
+
+def plausible_altitude(altitude_m: np.ndarray) -> np.ndarray:
+    """Altitude with impossible values replaced by NaN."""
+    lo, hi = ALTITUDE_RANGE_M
+    with np.errstate(invalid="ignore"):
+        bad = (altitude_m < lo) | (altitude_m > hi)
+    return np.where(bad, np.nan, altitude_m)
+
+
 def haversine_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Distance between consecutive points (len n-1), NaN where a point is missing."""
     lat_r, lon_r = np.radians(lat), np.radians(lon)

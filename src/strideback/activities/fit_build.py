@@ -82,8 +82,8 @@ def _session_window(session: dict[str, Any], next_start: float | None) -> tuple[
         start = -np.inf
     if end is None:
         end = next_start if next_start is not None else np.inf
-    if next_start is not None:
-        end = min(end, next_start - 1e-6)
+    if next_start is not None:  # legs never share a record
+        return start, min(end + END_TOLERANCE_S, next_start - 1e-6)
     return start, end + END_TOLERANCE_S
 
 
@@ -98,7 +98,7 @@ def _series_for(
         columns={
             "t_s": ts - start_s,
             "distance_m": records["distance"][mask],
-            "altitude_m": records["altitude"][mask],
+            "altitude_m": derive.plausible_altitude(records["altitude"][mask]),
             "speed_mps": records["speed"][mask],
             "hr_bpm": records["heart_rate"][mask],
             "cadence_spm": derive.to_steps_per_minute(cadence, sport),
@@ -137,7 +137,8 @@ def _activity(
     content: FitContent, session: dict[str, Any], window: tuple[float, float], leg: int
 ) -> Activity | None:
     ts_all = content.records.get("timestamp", np.empty(0))
-    mask = (ts_all >= window[0] - END_TOLERANCE_S) & (ts_all <= window[1])
+    lo = window[0] - (END_TOLERANCE_S if leg == 0 else 0.0)
+    mask = (ts_all >= lo) & (ts_all <= window[1])
     if not np.isfinite(window[0]) and not np.isfinite(window[1]):
         mask = ~np.isnan(ts_all)
     sport_name, sub_sport = session.get("sport"), session.get("sub_sport")

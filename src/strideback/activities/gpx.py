@@ -100,6 +100,7 @@ def read_gpx(
     arr = np.array(rows, dtype=float)
     arr = arr[np.argsort(arr[:, 0], kind="stable")]
     ts, lat, lon, alt, hr, cad, seg = arr.T
+    alt = derive.plausible_altitude(alt)
     start_s = float(ts[0])
     t = ts - start_s
     if t[-1] <= 0:

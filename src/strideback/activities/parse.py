@@ -102,6 +102,8 @@ def parse_item(item: FileItem) -> ParsedFile:
         data = item.read()
     except OSError as exc:
         result.status, result.reason = ERROR, f"cannot read: {exc.strerror or exc}"
+        if "refused" in str(exc):
+            result.reason = str(exc)
         return result
     result.size_bytes = len(data)
     result.sha256 = hashlib.sha256(data).hexdigest()

@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 from sqlalchemy import select
@@ -109,8 +110,8 @@ def _default_workers(n_items: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _pool_context():  # noqa: ANN202
-    # fork is fast, but unsafe once other threads exist (e.g. inside the web server): spawn then.
+def _pool_context() -> BaseContext:
+    """fork is fast, but unsafe once other threads exist (e.g. in the web server): spawn then."""
     if threading.active_count() == 1 and "fork" in get_all_start_methods():
         return get_context("fork")
     return get_context("spawn")

@@ -34,15 +34,23 @@ class FileItem:
     name: str
     path: Path | None = None
     data: bytes | None = None
+    member: str | None = None  # with `path`: a member of the zip archive at `path`
     sport_hint: str | None = None
     name_hint: str | None = None
     error: str | None = None  # set when the item was refused before parsing
 
     def read(self) -> bytes:
+        """The item's bytes (archive members are read on demand, within the caps)."""
         if self.data is not None:
             return self.data
         assert self.path is not None
-        return self.path.read_bytes()
+        if self.member is None:
+            return self.path.read_bytes()
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                return _read_member(zf, zf.getinfo(self.member), _Budget())
+        except (ArchiveLimit, zipfile.BadZipFile, KeyError, EOFError, ValueError) as exc:
+            raise OSError(f"archive member unreadable or refused: {exc}") from None
 
 
 @dataclass
@@ -121,6 +129,13 @@ def _zip_items(label: str, data: bytes | Path, budget: _Budget, depth: int) -> I
             if reason:
                 yield FileItem(name=member, error=f"refused: {reason}")
                 continue
+            title, sport = hints.get(info.filename, (None, None))
+            if isinstance(data, Path) and not info.filename.lower().endswith(".zip"):
+                # a member of an archive on disk: read later (in a worker), not held in memory
+                yield FileItem(
+                    name=member, path=data, member=info.filename, sport_hint=sport, name_hint=title
+                )
+                continue
             try:
                 content = _read_member(zf, info, budget)
             except ArchiveLimit as exc:
@@ -135,7 +150,6 @@ def _zip_items(label: str, data: bytes | Path, budget: _Budget, depth: int) -> I
                 else:
                     yield from _zip_items(member, content, budget, depth + 1)
                 continue
-            title, sport = hints.get(info.filename, (None, None))
             yield FileItem(name=member, data=content, sport_hint=sport, name_hint=title)
 
 

@@ -104,6 +104,7 @@ def _activity(act: etree._Element, leg: int, sport_hint: str | None) -> Activity
     arr = arr[~np.isnan(arr[:, 0])]
     arr = arr[np.argsort(arr[:, 0], kind="stable")]
     ts, lat, lon, alt, dist, hr, cad, speed = arr.T
+    alt = derive.plausible_altitude(alt)
     start_s = _time(_child(act, "Id").text if _child(act, "Id") is not None else None)
     if laps:
         start_s = min(lap.start.timestamp() for lap in laps)

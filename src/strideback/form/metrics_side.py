@@ -17,11 +17,16 @@ import numpy as np
 
 from strideback.form.events import leg_length
 from strideback.form.geometry import flexion, inclination, median_iqr, smooth_xy
-from strideback.form.model import GaitEvents, Metric, Stance
+from strideback.form.model import NOT_MEASURABLE, GaitEvents, Metric, Stance
 from strideback.video.pose import Landmarks
 
 FEET = ("left", "right")
 KNEE_CUTOFF_HZ = 10.0  # knee angles change fast around contact: filter lightly
+SIDE_VIEW_ASYMMETRY = (
+    "a side view sees one leg well and the other partly hidden, so a left-right difference "
+    "would mostly show the camera, not you (far-limb errors from occlusion: Young 2023, "
+    "evidence.md §6d); film from behind, or film each side, to compare left and right"
+)
 
 
 def _metric(name: str, label: str, values, unit: str, side: str | None = None) -> Metric:
@@ -49,15 +54,33 @@ def stride_rate_hz(stances: list[Stance]) -> float | None:
     return 1.0 / slope if slope > 0 else None
 
 
-def cadence_metric(events: GaitEvents) -> Metric:
-    """Steps per minute from both feet's stride rates; per-step values from step times."""
+def step_times_s(events: GaitEvents, from_leg: str | None = None) -> np.ndarray:
+    """Per-step times (s). With `from_leg` (the near leg of a side view): half of each of
+    that leg's strides, because the far foot's contacts are biased by occlusion (see
+    `events.far_contact_offset`); otherwise the gaps between consecutive contacts of both feet.
+    Gaps far from the typical one (a missed or extra contact) are left out."""
+    if from_leg is not None:
+        t = np.array(sorted(s.contact_t for s in events.for_foot(from_leg)))
+        if t.size >= 3:
+            return _typical_gaps(np.diff(t), 0.25) / 2.0
+    contacts = events.contacts
+    return _typical_gaps(np.diff(contacts), 0.5) if contacts.size > 1 else np.array([])
+
+
+def _typical_gaps(gaps: np.ndarray, tolerance: float) -> np.ndarray:
+    if gaps.size == 0:
+        return gaps
+    typical = np.median(gaps)
+    return gaps[np.abs(gaps - typical) < tolerance * typical]
+
+
+def cadence_metric(events: GaitEvents, from_leg: str | None = None) -> Metric:
+    """Steps per minute from both feet's stride rates; per-step values from step times
+    (`step_times_s`, from the near leg's strides in a side view)."""
     rates = [(stride_rate_hz(events.for_foot(f)), len(events.for_foot(f))) for f in FEET]
     rates = [(r, n) for r, n in rates if r]
-    contacts = events.contacts
-    steps = np.diff(contacts) if contacts.size > 1 else np.array([])
-    typical = np.median(steps) if steps.size else np.nan
-    clean = steps[(steps > 0.5 * typical) & (steps < 1.5 * typical)] if steps.size else steps
-    metric = _metric("cadence", "Cadence", 60.0 / clean if clean.size else [], "steps/min")
+    steps = step_times_s(events, from_leg)
+    metric = _metric("cadence", "Cadence", 60.0 / steps if steps.size else [], "steps/min")
     if rates:
         weights = np.array([n for _, n in rates], dtype=float)
         metric.value = float(120.0 * np.average([r for r, _ in rates], weights=weights))
@@ -82,10 +105,11 @@ def side_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, Met
     fwd = events.forward or 1
     out: dict[str, Metric] = {}
 
-    out["cadence"] = cadence_metric(events)
-    contacts = events.contacts
-    steps = np.diff(contacts) * 1000.0
-    out["step_time"] = _metric("step_time", "Step time", steps, "ms")
+    out["cadence"] = cadence_metric(events, from_leg=near)
+    out["step_time"] = _metric(
+        "step_time", f"Step time (half the {near} leg's stride)",
+        step_times_s(events, near) * 1000.0, "ms",
+    )  # fmt: skip
 
     stride_ms: dict[str, float] = {}
     for side, suffix in ((near, ""), (far, "_far")):
@@ -154,11 +178,8 @@ def side_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, Met
     out["vertical_oscillation"] = _metric(
         "vertical_oscillation", "Vertical oscillation of the hips", osc, "% leg length"
     )
-    ct_near, ct_far = out["contact_time"].value, out["contact_time_far"].value
-    if ct_near and ct_far:
-        asym = 100.0 * abs(ct_near - ct_far) / ((ct_near + ct_far) / 2)
-        out["contact_time_asymmetry"] = Metric(
-            "contact_time_asymmetry", "Left-right contact time difference", asym, "%",
-            n=min(out["contact_time"].n, out["contact_time_far"].n),
-        )  # fmt: skip
+    out["contact_time_asymmetry"] = Metric(
+        "contact_time_asymmetry", "Left-right contact time difference", None, "%",
+        confidence=NOT_MEASURABLE, reason=SIDE_VIEW_ASYMMETRY,
+    )  # fmt: skip
     return out

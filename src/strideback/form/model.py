@@ -31,7 +31,9 @@ class Metric:
     per_step: list[float] = field(default_factory=list)
     side: str | None = None  # left | right | near | far, where it matters
     reference: dict[str, Any] | None = None  # range + citation from reference_ranges.yaml
-    finding: str | None = None
+    finding: str | None = None  # plain language, for every metric (in range is a finding too)
+    status: str | None = None  # in range | below range | above range | no range | not measurable
+    attention: bool = False  # outside the range in a direction the evidence flags
     suggestion: str | None = None
     exercises: list[str] = field(default_factory=list)
 

@@ -169,6 +169,37 @@ def check_strides(strides: int, stride_cv: float | None, source: str) -> list[Qu
     return checks
 
 
+FAR_LEG_TIMING = {"contact_time_far", "duty_factor_far"}
+MAX_FAR_OFFSET_S = 0.020  # and at least one frame
+
+
+def check_far_leg_timing(offset_s: float | None, fps: float, far: str) -> QualityCheck | None:
+    """Side view: do the far foot's contacts fall midway between the near foot's?
+
+    A lag of more than one frame (and 20 ms) means the far foot's contact is detected late
+    or early because it is hidden: its contact time is then not measurable, and step times
+    come from the near leg's strides. See `events.far_contact_offset`.
+    """
+    if offset_s is None:
+        return None
+    limit = max(MAX_FAR_OFFSET_S, 1.0 / fps)
+    ms = 1000.0 * offset_s
+    if abs(offset_s) <= limit:
+        return QualityCheck(
+            "far_leg_timing", "ok",
+            f"Far-leg ({far}) contacts fall midway between near-leg contacts "
+            f"({ms:+.0f} ms, within one frame)", ms,
+        )  # fmt: skip
+    return QualityCheck(
+        "far_leg_timing", "warn",
+        f"Far-leg ({far}) contacts come {abs(ms):.0f} ms {'later' if ms > 0 else 'earlier'} than "
+        "midway between near-leg contacts: the far foot is partly hidden (near leg, treadmill "
+        "console), so step times use the near leg's strides and the far leg's contact time is "
+        "not measured; film the other side for that leg",
+        ms,
+    )  # fmt: skip
+
+
 def joint_visibility(lm: Landmarks, joints: tuple[str, ...]) -> float:
     vals = [np.nanmedian(lm.vis(j)) for j in joints]
     return float(np.nanmin(vals)) if vals else 0.0
@@ -206,8 +237,17 @@ def assign_confidence(
         level = GOOD
         is_timing = name in TIMING
         is_angle = m.unit == "deg"
+        if m.confidence == NOT_MEASURABLE and m.reason:
+            continue  # set where the metric was computed (e.g. side-view asymmetry)
         if m.value is None or m.n == 0:
             m.confidence, m.reason = NOT_MEASURABLE, "no usable steps found for this metric"
+            continue
+        if name in FAR_LEG_TIMING and warn("far_leg_timing"):
+            m.confidence = NOT_MEASURABLE
+            m.reason = (
+                f"the far foot's contacts are off by {abs(by_name['far_leg_timing'].value):.0f} "
+                "ms (partly hidden): film the other side to measure this leg"
+            )
             continue
         if is_timing and (fps < MIN_FPS_TIMING or slow_motion_suspected):
             m.confidence = NOT_MEASURABLE

@@ -84,18 +84,31 @@ async def upload_video(request: Request) -> Response:
     return _page(request, status, errors, job)
 
 
+def _not_found(exc: BaseException) -> bool:
+    """A missing clip: LookupError, or the form service's FormError."""
+    form_error = backends.exception_type("form", "FormError")
+    return isinstance(exc, LookupError) or (form_error is not None and isinstance(exc, form_error))
+
+
 def _clip(request: Request, clip_id: int) -> tuple[Any, str | None]:
     try:
         return attempt(lambda: backends.call("form", "get_clip", get_db(request), clip_id))
-    except LookupError:
-        return None, None
+    except Exception as exc:
+        if _not_found(exc):
+            return None, None
+        raise
 
 
 @router.get("/form/compare", response_class=HTMLResponse)
 def compare(request: Request, a: int, b: int) -> Response:
-    result, unavailable = attempt(
-        lambda: backends.call("form", "compare_clips", get_db(request), a, b)
-    )
+    try:
+        result, unavailable = attempt(
+            lambda: backends.call("form", "compare_clips", get_db(request), a, b)
+        )
+    except Exception as exc:
+        if not _not_found(exc):
+            raise
+        return render(request, "error.html", status_code=404, message=str(exc))
     return render(
         request,
         "form_compare.html",

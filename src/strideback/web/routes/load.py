@@ -36,7 +36,7 @@ def load_page(request: Request, weeks: int | None = None) -> Response:
         entries = found or []
     pain = pain_by_week(entries, load)
     chart = load_chart(load, pain, pain_bands(request), units(request)) if load else None
-    downhill = descent_chart(load) if load else None
+    downhill = descent_chart(load) if any(w.descent_m for w in load) else None
     flagged = [w for w in reversed(load) if w.flags]
     return render(
         request,
