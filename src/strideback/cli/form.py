@@ -72,6 +72,7 @@ def analyse(
 
 
 def _print_result(result) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
     from rich.table import Table
 
     console.print(f"[bold]Form clip {result.id}[/] ({result.view} view) -> {result.out_dir}")
@@ -80,12 +81,19 @@ def _print_result(result) -> None:  # type: ignore[no-untyped-def]
             c["status"]
         ]
         console.print(f"  {mark} {c['message']}")
-    table = Table("metric", "median", "spread", "confidence", "finding")
+    table = Table("metric", "median", "spread", "confidence", "finding", show_lines=True)
     for m in result.metrics.values():
         measurable = m["value"] is not None and m["confidence"] != "not measurable"
         value = f"{m['value']:.3g} {m['unit']}" if measurable else "-"
-        spread = f"{m['spread']:.2g}" if m["spread"] is not None else ""
-        table.add_row(m["label"], value, spread, m["confidence"], m.get("finding") or "")
+        spread = f"{m['spread']:.2g}" if measurable and m["spread"] is not None else ""
+        finding = escape(m.get("finding") or "")
+        if m.get("attention"):
+            finding = f"[bold yellow]{finding}[/]"
+        if m.get("suggestion"):
+            finding += f"\n[cyan]{escape(m['suggestion'])}[/]"
+        table.add_row(m["label"], value, spread, m["confidence"], finding)
+    table.columns[4].ratio = 3
+    table.columns[0].ratio = 1
     console.print(table)
     console.print(f"report: {result.report_html}\nvideo:  {result.annotated_mp4}")
 

@@ -72,6 +72,20 @@ def charts(analysis: FormAnalysis) -> list[tuple[str, str]]:
     return out
 
 
+def exercise_names(analysis: FormAnalysis) -> dict[str, str]:
+    """Exercise id -> name from the exercise library (the id itself if it is not there)."""
+    from strideback.exercises.library import get_exercise
+
+    names: dict[str, str] = {}
+    for m in analysis.metrics.values():
+        for e in m.exercises:
+            try:
+                names[e] = get_exercise(e).name
+            except (KeyError, ValueError):
+                names[e] = e
+    return names
+
+
 def render_report(
     path: Path,
     analysis: FormAnalysis,
@@ -97,6 +111,7 @@ def render_report(
         backend=backend,
         disclaimer=DISCLAIMER,
         ranges_disclaimer=" ".join(load_reference()["disclaimer"].split()),
+        exercise_names=exercise_names(analysis),
     )
     path.write_text(html, encoding="utf-8")
     return path
