@@ -3,8 +3,10 @@
     .venv/bin/python bench/bench_form.py [--clip PATH] [--skip-1080p] [--workers N]
 
 Prints frames/s and real-time factor (clip seconds / wall seconds; > 1 is faster than real
-time) and peak RSS. Besides the shared clip it makes a 30 s 1080p 60 fps clip by upscaling
-and looping the shared one (into bench/.cache/, not committed).
+time), CPU seconds (this process and its children: on a machine shared with other work the
+wall time depends on the load, the CPU time much less), the load average, and peak RSS.
+Besides the shared clip it makes a 30 s 1080p 60 fps clip by upscaling and looping the
+shared one (into bench/.cache/, not committed).
 """
 
 from __future__ import annotations
@@ -39,6 +41,18 @@ def make_1080p60(src: Path, seconds: float = 30.0) -> Path:
     return out
 
 
+def cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def load_average() -> str:
+    import os
+
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def peak_rss_mb() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -50,6 +64,15 @@ def bench_decode(clip: Path, max_side: int | None) -> tuple[int, float]:
 
     t0 = time.perf_counter()
     n = sum(1 for _ in iter_frames(clip, max_side=max_side))
+    return n, time.perf_counter() - t0
+
+
+def bench_decode_ffmpeg(clip: Path, max_side: int) -> tuple[int, float]:
+    from strideback.video.decode import ffmpeg_frames, probe_video, scaled_size
+
+    info = probe_video(clip)
+    t0 = time.perf_counter()
+    n = sum(1 for _ in ffmpeg_frames(clip, scaled_size(info.width, info.height, max_side)))
     return n, time.perf_counter() - t0
 
 
@@ -99,7 +122,9 @@ def bench_pipeline(clip: Path, workers: int | None) -> tuple[int, float, dict]:
         data = json.loads(result.metrics_json.read_text())
         frames = data["clip"]["frames"]
         cad = data["metrics"]["cadence"]["value"]
-    return frames, wall, {"cadence": cad, "pose_s": data["clip"]["pose_seconds"]}
+    clip = data["clip"]
+    return frames, wall, {"cadence": cad, "pose_s": clip["pose_seconds"],
+                          "annotate_s": clip.get("annotate_seconds", float("nan"))}  # fmt: skip
 
 
 def report(label: str, frames: int, wall: float, fps: float) -> None:
@@ -117,12 +142,19 @@ def run(clip: Path, workers: int | None) -> None:
     n, wall = bench_decode(clip, None)
     report("decode (full size)", n, wall, info.fps)
     n, wall = bench_decode(clip, 640)
-    report("decode + downscale to 640 px", n, wall, info.fps)
+    report("decode + downscale (OpenCV)", n, wall, info.fps)
+    n, wall = bench_decode_ffmpeg(clip, 640)
+    report("decode scaled in ffmpeg (pipeline)", n, wall, info.fps)
     n, wall = bench_pose(clip)
     report("pose alone (1 process, 640 px)", n, wall, info.fps)
+    print(f"  {load_average()} before the pipeline run")
+    cpu0 = cpu_seconds()
     n, wall, extra = bench_pipeline(clip, workers)
+    cpu = cpu_seconds() - cpu0
     report(f"whole pipeline (workers={workers or 'auto'})", n, wall, info.fps)
-    print(f"    pose pass {extra['pose_s']:.1f} s; cadence {extra['cadence']:.1f} steps/min")
+    print(f"    pose pass {extra['pose_s']:.1f} s, annotated video {extra['annotate_s']:.1f} s; "
+          f"CPU {cpu:.1f} s (= {cpu / 2:.1f} s on 2 idle cores); "
+          f"cadence {extra['cadence']:.1f} steps/min; {load_average()} after")  # fmt: skip
     own, children = peak_rss_mb()
     print(f"  peak RSS: main process {own:.0f} MB, largest worker {children:.0f} MB")
 

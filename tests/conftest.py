@@ -98,8 +98,8 @@ def _pg_bin(name: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory):
-    """Start a throwaway PostgreSQL server; yield its URL; stop it afterwards."""
+def postgres_server():
+    """Start a throwaway PostgreSQL server for the session; yield (host, port); stop it."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
         _missing("PostgreSQL binaries initdb/pg_ctl not found")
@@ -146,7 +146,6 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory):
         capture_output=True,
         env=env,
     )
-    url = f"postgresql+psycopg://strideback@127.0.0.1:{port}/postgres"
     try:
         deadline = time.time() + 30
         import psycopg
@@ -161,7 +160,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory):
                 if time.time() > deadline:
                     raise
                 time.sleep(0.3)
-        yield url
+        yield ("127.0.0.1", port)
     finally:
         subprocess.run(
             [*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
@@ -169,3 +168,19 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory):
             env=env,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+_pg_counter = iter(range(1_000_000))
+
+
+@pytest.fixture()
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    import psycopg
+
+    host, port = postgres_server
+    name = f"strideback_test_{next(_pg_counter)}"
+    dsn = f"host={host} port={port} user=strideback dbname=postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://strideback@{host}:{port}/{name}"

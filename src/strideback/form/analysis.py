@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from strideback.form import quality
-from strideback.form.events import far_contact_offset, frontal_events, side_events
+from strideback.form.events import far_contact_lags, frontal_events, side_events
 from strideback.form.metrics_frontal import frontal_metrics, pelvic_drop, squat_metrics
 from strideback.form.metrics_side import knee_flexion_series, side_metrics
 from strideback.form.model import TASKS, VIEWS, FormAnalysis, FormError, GaitEvents, QualityCheck
@@ -86,7 +86,7 @@ def analyse_landmarks(
     checks += quality.check_strides(strides, cv, source)
     if view == "side" and events.near:
         far = "right" if events.near == "left" else "left"
-        far_check = quality.check_far_leg_timing(far_contact_offset(events), fps, far)
+        far_check = quality.check_far_leg_timing(far_contact_lags(events), fps, far)
         if far_check:
             checks.append(far_check)
     metrics = (

@@ -150,29 +150,30 @@ def side_events(lm: Landmarks, fps: float) -> GaitEvents:
     return GaitEvents(stances=stances, forward=forward, near=near_leg(lm))
 
 
-def far_contact_offset(events: GaitEvents) -> float | None:
-    """Median lag (s) of the far foot's contacts behind the midpoint of the near foot's
-    contacts around them; None when it cannot be computed (frontal view, too few steps).
+def far_contact_lags(events: GaitEvents) -> list[float]:
+    """Lag (s) of each far-foot contact behind the midpoint of the near foot's contacts around
+    it (side view; empty for a frontal view or too few steps).
 
-    On a steady run the two steps of a stride take about the same time, so a far-leg offset
-    much larger than the frame interval is a detection bias (the far foot's landing is hidden
-    behind the near leg or the treadmill console), not the runner. Young et al. 2023 (Sensors
-    23:696, evidence.md §6d) saw the same: far-limb timing errors from occlusion.
+    On a steady run the two steps of a stride take about the same time, so far-leg lags that
+    are large or scattered compared with the frame interval are a detection problem (the far
+    foot's landing is hidden behind the near leg or the treadmill console), which a side view
+    cannot tell apart from a real left-right difference. Young et al. 2023 (Sensors 23:696,
+    evidence.md §6d) saw the same: far-limb timing errors from occlusion.
     """
     if events.near is None:
-        return None
+        return []
     near = np.array([s.contact_t for s in events.for_foot(events.near)])
     far = [s.contact_t for s in events.stances if s.foot != events.near]
     if near.size < 2 or not far:
-        return None
+        return []
     gaps = np.diff(near)
     typical = float(np.median(gaps))
     lags = []
     for t in far:
         k = int(np.searchsorted(near, t))
         if 0 < k < near.size and abs(near[k] - near[k - 1] - typical) < 0.25 * typical:
-            lags.append(t - (near[k] + near[k - 1]) / 2)
-    return float(np.median(lags)) if len(lags) >= 3 else None
+            lags.append(float(t - (near[k] + near[k - 1]) / 2))
+    return lags
 
 
 def frontal_events(lm: Landmarks, fps: float, band: float = 0.25) -> GaitEvents:

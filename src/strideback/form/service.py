@@ -13,6 +13,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -160,17 +161,21 @@ def _finish(
 ) -> FormResult:  # fmt: skip
     info = ex.info
     capture = capture_fps or info.capture_fps
+    clock = time.perf_counter()
     analysis = analyse_landmarks(
         ex.landmarks, view=view, container_fps=info.fps, capture_fps=capture, task=task,
         source=str(video),
     )  # fmt: skip
     n = len(ex.landmarks)
+    analysis_s = time.perf_counter() - clock
     ex.landmarks.save(target / LANDMARKS_NPZ)
+    clock = time.perf_counter()
     annotated = write_annotated(
         target / ANNOTATED_MP4, ex.landmarks, _overlay(analysis, n), proxies=ex.proxies,
         video=video, fps=info.fps,
         progress=(lambda d, t: progress(n + d, 2 * n)) if progress else None,
     )  # fmt: skip
+    annotate_s = time.perf_counter() - clock
     day = recorded_on or dt.date.fromtimestamp(video.stat().st_mtime)
     report = render_report(target / REPORT_HTML, analysis, video_name=video.name,
                            recorded_on=day, backend=ex.landmarks.backend)  # fmt: skip
@@ -183,6 +188,7 @@ def _finish(
             "time_scale": analysis.time_scale, "width": info.width, "height": info.height,
             "rotation": info.rotation, "frames": n, "pose_backend": ex.landmarks.backend,
             "near_leg": analysis.events.near, "pose_seconds": round(ex.seconds, 2),
+            "analysis_seconds": round(analysis_s, 2), "annotate_seconds": round(annotate_s, 2),
         },
         "quality": quality,
         "metrics": metrics,
