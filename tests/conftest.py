@@ -22,7 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _missing(reason: str) -> None:
+def missing_resource(reason: str) -> None:
+    """Skip with a reason outside CI; fail under CI=true."""
     if IN_CI:
         pytest.fail(f"{reason} (required under CI=true)")
     pytest.skip(reason)
@@ -38,7 +39,7 @@ def find_shared_data() -> Path | None:
 def shared_data() -> Path:
     path = find_shared_data()
     if path is None:
-        _missing("../shared/data not found next to the repository")
+        missing_resource("../shared/data not found next to the repository")
     return path  # type: ignore[return-value]
 
 
@@ -46,7 +47,7 @@ def shared_data() -> Path:
 def activities_dir(shared_data: Path) -> Path:
     path = shared_data / "activities"
     if not (path / "MANIFEST.csv").is_file():
-        _missing(f"{path}/MANIFEST.csv not found")
+        missing_resource(f"{path}/MANIFEST.csv not found")
     return path
 
 
@@ -54,7 +55,7 @@ def activities_dir(shared_data: Path) -> Path:
 def videos_dir(shared_data: Path) -> Path:
     path = shared_data / "videos"
     if not (path / "zz_male_side.mp4").is_file():
-        _missing(f"{path}/zz_male_side.mp4 not found")
+        missing_resource(f"{path}/zz_male_side.mp4 not found")
     return path
 
 
@@ -102,7 +103,7 @@ def postgres_server():
     """Start a throwaway PostgreSQL server for the session; yield (host, port); stop it."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
-        _missing("PostgreSQL binaries initdb/pg_ctl not found")
+        missing_resource("PostgreSQL binaries initdb/pg_ctl not found")
     # Not under pytest's tmp folder: that one is private to root, and the server runs as
     # the `postgres` user when the tests run as root.
     root = Path(tempfile.mkdtemp(prefix="strideback-pg-"))
@@ -115,7 +116,7 @@ def postgres_server():
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            _missing("running as root and no 'postgres' user to run the server")
+            missing_resource("running as root and no 'postgres' user to run the server")
         shutil.chown(root, "postgres")
         os.chmod(root, 0o777)
         run_as = ["runuser", "-u", "postgres", "--"]

@@ -20,18 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO_ROOT, missing_resource
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _missing(reason: str) -> None:
-    """Skip with a reason outside CI; fail under CI=true (as conftest does)."""
-    if IN_CI:
-        pytest.fail(f"{reason} (required under CI=true)")
-    pytest.skip(reason)
-
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -100,7 +91,7 @@ def synthetic_gpx(folder: Path) -> list[Path]:
 @pytest.fixture(scope="module")
 def chromium_path() -> Path:
     if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+        missing_resource(f"{CHROMIUM} not found (apt-get install chromium)")
     return CHROMIUM
 
 
