@@ -12,6 +12,7 @@ shared one (into bench/.cache/, not committed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import subprocess
 import sys
@@ -87,13 +88,30 @@ def bench_pose(clip: Path, frames: int = 240, max_side: int = 640) -> tuple[int,
         images.append(cv2.cvtColor(f.image, cv2.COLOR_BGR2RGB))
         if len(images) >= frames:
             break
-    pose = make_backend("mediapipe")
-    pose.process(images[0], 0)  # warm up
-    t0 = time.perf_counter()
-    for i, img in enumerate(images):
-        pose.process(img, i * 33)
-    pose.close()
-    return len(images), time.perf_counter() - t0
+    with quiet_stderr():  # TFLite/absl print INFO and warning lines from C++
+        pose = make_backend("mediapipe")
+        pose.process(images[0], 0)  # warm up
+        t0 = time.perf_counter()
+        for i, img in enumerate(images):
+            pose.process(img, i * 33)
+        pose.close()
+        return len(images), time.perf_counter() - t0
+
+
+@contextlib.contextmanager
+def quiet_stderr():  # type: ignore[no-untyped-def]
+    import os
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
 
 
 def bench_pipeline(clip: Path, workers: int | None) -> tuple[int, float, dict]:

@@ -31,6 +31,8 @@ import fitdecode
 from strideback.activities.fit_build import build_fit_activities
 from strideback.activities.fit_fast import FastPathDeclined, decode_fit_fast, shift_fit_times
 from strideback.activities.fit_slow import decode_fit_slow
+from strideback.activities.laps import fill_lap_totals
+from strideback.activities.local_time import fill_local_offset
 from strideback.activities.service import import_paths, list_activities
 from strideback.store.db import open_database
 
@@ -49,6 +51,8 @@ SUMMARY_FIELDS = (
     "descent_m",
     "cadence_spm",
     "hr_bpm",
+    "utc_offset_s",
+    "n_laps",
 )
 
 
@@ -171,6 +175,10 @@ def compare_summaries(db, sample: list[Path]) -> tuple[int, list[str]]:
     diffs = []
     for path in sample:
         reference = build_fit_activities(decode_fit_slow(path.read_bytes()))[0]
+        fill_lap_totals(reference)  # the same post-processing as the importer's
+        fill_local_offset(reference)
+        expected = {field: getattr(reference, field, None) for field in SUMMARY_FIELDS}
+        expected["n_laps"] = len(reference.laps)
         row = stored.get(path.name)
         if row is None:
             diffs.append(f"{path.name}: not stored")
@@ -186,10 +194,12 @@ def compare_summaries(db, sample: list[Path]) -> tuple[int, list[str]]:
             "descent_m": row.descent_m,
             "cadence_spm": row.avg_cadence_spm,
             "hr_bpm": row.avg_hr_bpm,
+            "utc_offset_s": row.utc_offset_s,
+            "n_laps": row.n_laps,
         }
         for field in SUMMARY_FIELDS:
-            if mine[field] != getattr(reference, field):
-                diffs.append(f"{path.name}.{field}: {mine[field]} != {getattr(reference, field)}")
+            if mine[field] != expected[field]:
+                diffs.append(f"{path.name}.{field}: {mine[field]} != {expected[field]}")
     return len(sample), diffs
 
 

@@ -116,3 +116,139 @@ def test_interactive_check_stops_at_a_red_flag(cli, db_url):
     assert "See a clinician" in text and "No plan is made" in text
     result = cli("plan", "--json", "--today", "2026-03-03")
     assert json.loads(result.output)["referral"]
+
+
+# Kujala option picked by number (1-based, as listed) → points, from evidence.md §2a by hand:
+# limp 2 (3), support 1 (5), walking 2 (3), stairs 3 (5), squatting 2 (4), running 3 (6),
+# jumping 2 (7), sitting 2 (8), pain 2 (8), swelling 1 (10), subluxation 1 (10), atrophy 1 (5),
+# flexion 1 (5) → 79.
+KUJALA_PICKS = [2, 1, 2, 3, 2, 3, 2, 2, 2, 1, 1, 1, 1]
+KUJALA_VALUES = {
+    "kujala_limp": "slight",
+    "kujala_support": "full",
+    "kujala_walking": "over_2km",
+    "kujala_stairs": "pain_up_down",
+    "kujala_squatting": "repeated_painful",
+    "kujala_running": "slight_from_start",
+    "kujala_jumping": "slight_difficulty",
+    "kujala_sitting": "pain_after_exercise",
+    "kujala_pain": "slight_occasional",
+    "kujala_swelling": "none",
+    "kujala_subluxation": "none",
+    "kujala_atrophy": "none",
+    "kujala_flexion": "none",
+}
+
+
+def test_interactive_check_through_every_kujala_prompt(cli, db_url):
+    from strideback.coach import service
+    from strideback.store.db import open_database
+
+    lines = ["n"] * 7  # red flags
+    lines += ["200", "35", "n"]  # age (out of range, asked again), limp/hip pain
+    lines += ["9", "1", "y", "y", "4", "n"]  # location (9 is not an option), loaded, gradual…
+    lines += [str(p) for p in KUJALA_PICKS]
+    result = runner.invoke(
+        app, ["--db", db_url, "check", "--today", "2026-03-02"], input="\n".join(lines) + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Please enter a number from 5 to 110" in text
+    assert "Please select one of the available options" in text  # Rich re-asks the choice
+    for q in service.check_questions():
+        if q.section == "kujala":
+            assert " ".join(q.text.split()) in text, q.id
+    assert "Kujala score: 79/100" in text
+    assert "Pattern: patellofemoral" in text
+    check = service.latest_check(open_database(db_url))
+    assert check.kujala.total == 79
+    assert {k: v for k, v in check.answers.items() if k.startswith("kujala_")} == KUJALA_VALUES
+    assert (check.answers["age"], check.answers["pain_location"]) == (35, "around_kneecap")
+
+
+@pytest.mark.parametrize(
+    ("bad", "needles"),
+    [
+        (
+            {"kujala_stairs": "sometimes"},
+            [
+                "kujala_stairs",
+                "How do stairs feel?",
+                "no_difficulty (No problem)",
+                "slight_down",
+                "pain_up_down",
+                "unable",
+                "'sometimes'",
+            ],
+        ),
+        ({"rf_locking": "maybe"}, ["rf_locking", "Does your knee lock", "yes or no", "'maybe'"]),
+        ({"age": "old"}, ["'age'", "How old are you", "must be a number"]),
+    ],
+)
+def test_check_answers_with_an_invalid_value_name_the_question(cli, tmp_path, bad, needles):
+    from test_coach_assess import pfp_answers
+
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(pfp_answers(**bad)), encoding="utf-8")
+    result = cli("check", "--answers", str(answers), "--today", "2026-03-02")
+    assert result.exit_code == 1
+    assert "answers.json" in result.text
+    for needle in needles:
+        assert needle in result.text, needle
+    assert json.loads(cli("today", "--today", "2026-03-02", "--json").output)["needs_check"]
+
+
+def test_log_readiness_tests_and_today_names_what_is_missing(cli, tmp_path):
+    from test_coach_assess import pfp_answers
+
+    answers = tmp_path / "a.json"
+    answers.write_text(json.dumps(pfp_answers()), encoding="utf-8")
+    assert cli("check", "--answers", str(answers), "--today", "2026-03-02").exit_code == 0
+    # Settle and walk-20 done twice each (plan days 0, 2, 4, 7): walk-30 from 2026-03-10.
+    for d in ("02", "04", "06", "09"):
+        args = ("--during", "1", "--after", "1", "--morning", "1", "--done", "done")
+        assert cli("log", "--day", f"2026-03-{d}", *args).exit_code == 0
+    result = cli("today", "--today", "2026-03-10")
+    assert "Before the first walk-run" in result.text
+    assert "Single-leg squat test pain ≤2/10" in result.text
+    assert "strideback log --squat-pain N" in result.text
+    result = cli("log", "--day", "2026-03-10", "--squat-pain", "3", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["squat_test_pain"] == 3
+    view = json.loads(cli("today", "--today", "2026-03-10", "--json").output)
+    squat = next(c for c in view["entry_criteria"] if c["id"] == "single_leg_squat_test")
+    assert (squat["result"], squat["met"], squat["blocking"]) == (3, False, True)
+    result = cli("log", "--day", "2026-03-10", "--squat-pain", "12")
+    assert result.exit_code == 1 and "squat_test_pain" in result.text
+    result = cli("log", "--list", "--json")
+    assert result.exit_code == 0
+
+
+def test_plan_cleared_by_clinician(cli, tmp_path):
+    from test_coach_assess import pfp_answers
+
+    answers = tmp_path / "a.json"
+    answers.write_text(json.dumps(pfp_answers(rf_giving_way="yes")), encoding="utf-8")
+    assert cli("check", "--answers", str(answers), "--today", "2026-03-02").exit_code == 0
+    result = cli("today", "--today", "2026-03-05")
+    assert "See a clinician" in result.text and "--cleared-by-clinician" in result.text
+    result = cli(
+        "plan",
+        "--cleared-by-clinician",
+        "--start",
+        "2026-03-09",
+        "--restart-step",
+        "walk",
+        "--today",
+        "2026-03-06",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Cleared by a clinician on 2026-03-06" in result.text
+    view = json.loads(cli("today", "--today", "2026-03-09", "--json").output)
+    assert view["decision"]["rule"] == "clinician_clearance"
+    assert view["referral"] is None and view["clearance"]
+    assert view["step"].startswith("Walk: 20")
+    plan = json.loads(cli("plan", "--json", "--today", "2026-03-09").output)
+    assert plan["start"] == "2026-03-09" and plan["referral"] is None
+    result = cli("plan", "--cleared-by-clinician", "--restart-step", "sprint")
+    assert result.exit_code == 1 and "settle, walk" in result.text

@@ -36,8 +36,11 @@ def fill(db) -> None:
     service.log_day(
         db, DiaryEntry(START + dt.timedelta(days=5), swelling="mild", limp=True, done="skipped")
     )
+    tests_day = START + dt.timedelta(days=6)
+    service.log_day(db, DiaryEntry(tests_day, squat_test_pain=2, hop_test_pain=4))
     service.update_settings(db, {"pain_ok_max": 4, "completions_to_progress": 3})
     service.run_check(db, pfp_answers(**MIXED[1][0]), TODAY)
+    service.clear_by_clinician(db, TODAY, restart_step="walk", note="physio visit")
 
 
 def test_ics_parses_back_and_holds_every_session(db):
@@ -78,7 +81,11 @@ def test_export_restore_round_trip_loses_nothing(db, tmp_path):
         "activities.csv",
     }
     with (tmp_path / "a" / "diary.csv").open(encoding="utf-8") as fh:
-        assert len(list(csv.DictReader(fh))) == 6
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 7
+    assert [(r["squat_test_pain"], r["hop_test_pain"]) for r in rows if r["squat_test_pain"]] == [
+        ("2", "4")
+    ]
     with (tmp_path / "a" / "kujala.csv").open(encoding="utf-8") as fh:
         assert [r["total"] for r in csv.DictReader(fh)] == ["47", "57"]
 
@@ -86,9 +93,9 @@ def test_export_restore_round_trip_loses_nothing(db, tmp_path):
     counts = service.import_backup(other, tmp_path / "a")
     assert counts == {
         "checks": 2,
-        "diary": 6,
+        "diary": 7,
         "settings": 2,
-        "plan_starts": 1,
+        "plan_starts": 2,
         "activities_not_restored": 0,
     }
     _, second = _export_json(other, tmp_path / "b")
@@ -97,6 +104,8 @@ def test_export_restore_round_trip_loses_nothing(db, tmp_path):
     assert service.list_checks(other) == service.list_checks(db)
     assert service.get_settings(other) == service.get_settings(db)
     assert service.todays_session(other, TODAY) == service.todays_session(db, TODAY)
+    assert service.last_clearance(other) == service.last_clearance(db) is not None
+    assert service.todays_session(other, TODAY).decision.rule == "clinician_clearance"
 
 
 def test_import_rejects_bad_files_with_the_file_name(db, tmp_path):
@@ -113,7 +122,7 @@ def test_import_rejects_bad_files_with_the_file_name(db, tmp_path):
     bad.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(ValueError, match="invalid content"):
         service.import_backup(db, bad)
-    assert len(service.diary(db)) == 6  # nothing was replaced
+    assert len(service.diary(db)) == 7  # nothing was replaced
 
 
 def test_coach_tables_work_on_postgresql(postgres_url):
@@ -136,3 +145,28 @@ def test_coach_tables_work_on_postgresql(postgres_url):
     assert (view.decision.action, view.step.startswith("Walk: 20")) == ("progress", True)
     service.update_settings(db, {"pain_ok_max": 5})
     assert service.get_settings(db)["pain_ok_max"] == 5
+    # coach_0002 columns on PostgreSQL: readiness results and a clinician clearance.
+    service.log_day(db, DiaryEntry(START + dt.timedelta(days=3), squat_test_pain=1))
+    assert service.diary(db)[-1].squat_test_pain == 1
+    service.clear_by_clinician(db, START + dt.timedelta(days=4), restart_step="walk")
+    view = service.todays_session(db, START + dt.timedelta(days=4))
+    assert (view.decision.rule, view.step.startswith("Walk: 20")) == ("clinician_clearance", True)
+
+
+def test_a_backup_from_before_the_readiness_fields_still_restores(db, tmp_path):
+    fill(db)
+    _, doc = _export_json(db, tmp_path / "x")
+    for entry in doc["diary"]:
+        del entry["squat_test_pain"], entry["hop_test_pain"]
+    for start in doc["plan_starts"]:
+        del start["cleared_on"], start["restart_step"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(doc), encoding="utf-8")
+    other = open_database(f"sqlite:///{tmp_path / 'restored.sqlite3'}")
+    assert service.import_backup(other, old)["diary"] == 7
+    assert all(e.squat_test_pain is None for e in service.diary(other))
+    assert service.last_clearance(other) is None
+    doc["plan_starts"][0]["restart_step"] = "sprint"
+    old.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValueError, match="restart_step 'sprint'"):
+        service.import_backup(other, old)

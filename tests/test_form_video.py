@@ -8,6 +8,9 @@ reference keypoints in zz_male_side.pose.json.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -25,16 +28,19 @@ CLIP = "zz_male_side.mp4"
 
 @pytest.fixture(scope="session")
 def side_run(videos_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Run `strideback form VIDEO --json` once on the shared clip."""
+    """Run `strideback form VIDEO --json` once on the shared clip, as a real process (so the
+    pose workers' native stderr is captured too)."""
     root = tmp_path_factory.mktemp("form_run")
     db_url = f"sqlite:///{root / 'db.sqlite3'}"
     out = root / "out"
-    result = CliRunner().invoke(
-        app, ["--db", db_url, "form", str(videos_dir / CLIP), "--out", str(out), "--json"]
-    )
-    assert result.exit_code == 0, result.output
-    payload = json.loads(result.stdout.strip().splitlines()[-1])
-    return {"result": payload, "out": out, "db_url": db_url, "root": root}
+    cli = Path(sys.executable).with_name("strideback")
+    cmd = [str(cli), "--db", db_url, "form", str(videos_dir / CLIP), "--out", str(out), "--json"]
+    env = {**os.environ, "STRIDEBACK_HOME": str(root / "home")}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    payload = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"result": payload, "out": out, "db_url": db_url, "root": root,
+            "stderr": proc.stderr}  # fmt: skip
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +99,131 @@ def test_near_leg_knee_flexion_matches_reference(side_run: dict, videos_dir: Pat
     both = np.isfinite(ours) & np.isfinite(reference)
     assert both.sum() > 300
     assert np.median(np.abs(ours[both] - reference[both])) < 5.0
+
+
+def test_peak_stance_knee_flexion_matches_reference_keypoints(
+    side_run: dict, videos_dir: Path
+) -> None:
+    """Same gait events, two pose models: is 27 deg (vs the 40-45 deg 3D reference range)
+    our bug, the pose model, or the runner? Measured: MediaPipe ~27-28 deg, RTMPose ~32 deg,
+    so the events are right (the peak lies inside each stance for both) and the gap to 40-45
+    deg is the 2D pose models plus this runner, not the event windows."""
+    ref = json.loads((videos_dir / "zz_male_side.pose.json").read_text())
+    names = ref["keypoint_names"]
+    frames = np.array(ref["frames"], dtype=float)
+    reference = flexion(*(frames[:, names.index(f"l_{j}"), :2] for j in ("hip", "knee", "ankle")))
+    data = json.loads((side_run["out"] / "metrics.json").read_text())
+    near = data["clip"]["near_leg"]
+    stances = [e for e in data["events"] if e["foot"] == near]
+    lm = Landmarks.load(side_run["out"] / "landmarks.npz")
+    ours = knee_flexion_series(lm, near, 30.0)
+
+    def peaks(series: np.ndarray) -> np.ndarray:
+        return np.array([np.nanmax(series[e["contact_i"] : e["toe_off_i"] + 1]) for e in stances])
+
+    ours_peak, ref_peak = float(np.median(peaks(ours))), float(np.median(peaks(reference)))
+    metric = data["metrics"]["knee_flexion_peak"]
+    assert metric["value"] == pytest.approx(ours_peak, abs=0.01)
+    assert abs(ours_peak - ref_peak) < 7.0  # MediaPipe reads ~5 deg less than RTMPose here
+    assert ref_peak < 40.0  # the reference model also sees less than the 3D range
+    # The peak is inside the stance window, not cut off at its edges (window is right).
+    inner = [np.nanargmax(reference[e["contact_i"] : e["toe_off_i"] + 1]) for e in stances]
+    widths = [e["toe_off_i"] - e["contact_i"] for e in stances]
+    assert np.mean([0 < i < w for i, w in zip(inner, widths, strict=True)]) > 0.8
+    assert metric["status"] == "below range" and not metric["attention"]
+    assert "3D" in metric["finding"] and "not a fault" in metric["finding"]
+
+
+def test_credible_step_times_and_no_far_leg_asymmetry(side_run: dict) -> None:
+    m = side_run["result"]["metrics"]
+    assert m["cadence"]["spread"] < 12  # steps/min; left/right contacts alternated by ~33
+    assert m["step_time"]["spread"] < 30  # ms; was 71 from biased far-leg contacts
+    assert m["contact_time_asymmetry"]["confidence"] == "not measurable"
+    assert m["contact_time_asymmetry"]["finding"].startswith("Not measurable: a side view")
+    checks = {c["name"]: c for c in side_run["result"]["quality"]}
+    assert checks["far_leg_timing"]["status"] == "warn"
+    assert m["contact_time_far"]["confidence"] == "not measurable"
+
+
+def test_every_metric_has_a_finding_in_json_report_and_cli(side_run: dict) -> None:
+    import html as html_lib
+
+    metrics = side_run["result"]["metrics"]
+    page = html_lib.unescape((side_run["out"] / "report.html").read_text())
+    for name, m in metrics.items():
+        assert m["finding"], name
+        assert m["finding"] in page, name
+    shown = CliRunner().invoke(
+        app, ["--db", side_run["db_url"], "form", "show", str(side_run["result"]["id"])],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.replace("│", " ").split())
+    assert "within the typical range for recreational runners" in text
+    assert "Not measurable: a side view" in text
+
+
+def test_no_native_log_noise_on_the_terminal(side_run: dict) -> None:
+    err = side_run["stderr"]
+    for noise in ("XNNPACK", "W0000", "inference_feedback_manager", "absl::InitializeLog"):
+        assert noise not in err, err[-1000:]
+
+
+def test_real_native_errors_still_reach_the_terminal(tmp_path: Path) -> None:
+    from strideback.video.extract import _forward_errors
+
+    log = tmp_path / "worker.log"
+    code = (
+        "import os; from strideback.video.extract import _quiet_native_logs; "
+        f"_quiet_native_logs({str(log)!r}); "
+        "os.write(2, b'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n'); "
+        "os.write(2, b'W0000 00:00:1.0 1 x.cc:1] noise\\n'); "
+        "os.write(2, b'E0000 00:00:1.0 1 y.cc:2] model file missing\\n')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # nothing reached the terminal directly
+    forwarded = _forward_errors([log])
+    assert forwarded == ["E0000 00:00:1.0 1 y.cc:2] model file missing"]
+
+
+def _vfr_clip(path: Path, frames: int) -> np.ndarray:
+    """An H.264 clip whose frame interval alternates 30 ms / 10 ms (variable frame rate);
+    returns the true presentation times."""
+    import imageio_ffmpeg
+
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", "testsrc=size=160x120:rate=100", "-frames:v", str(frames),
+         "-vf", "settb=1/1000,setpts=20*N+10*mod(N\\,2)", "-fps_mode", "passthrough",
+         "-video_track_timescale", "1000", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+         str(path)], check=True,
+    )  # fmt: skip
+    n = np.arange(frames)
+    return (20 * n + 10 * (n % 2)) / 1000.0
+
+
+def test_variable_frame_rate_timestamps(tmp_path: Path) -> None:
+    from strideback.video.decode import ffmpeg_frames, iter_frames, probe_video
+    from strideback.video.extract import _chunks
+
+    clip = tmp_path / "vfr.mp4"
+    truth = _vfr_clip(clip, 200)
+    info = probe_video(clip)
+    assert info.frame_count == 200
+    opencv = np.array([f.t_s for f in iter_frames(clip)])
+    ffmpeg = np.array([t for t, _ in ffmpeg_frames(clip, (160, 120))])
+    assert np.allclose(opencv, truth, atol=1e-3)
+    assert np.allclose(ffmpeg, truth, atol=1e-3)
+    assert not np.allclose(np.diff(truth), np.diff(truth).mean())  # really variable
+    # The pose workers' time chunks cover every frame exactly once.
+    chunks = _chunks(info, 2)
+    assert len(chunks) == 2
+    parts = [
+        [t for t, _ in ffmpeg_frames(clip, (160, 120), start_s=c.start_s, stop_s=c.stop_s)]
+        for c in chunks
+    ]
+    assert np.allclose(np.concatenate(parts), truth, atol=1e-3)
 
 
 def test_no_knee_valgus_from_running(side_run: dict) -> None:

@@ -48,6 +48,11 @@ class Lap:
     start: dt.datetime
     elapsed_s: float | None = None
     distance_m: float | None = None
+    moving_s: float | None = None  # timer time (excludes pauses)
+    ascent_m: float | None = None
+    descent_m: float | None = None
+    hr_bpm: float | None = None
+    cadence_spm: float | None = None  # steps per minute for running/walking
 
 
 @dataclass
@@ -127,3 +132,6 @@ class DiaryEntry:
     red_flag: bool = False
     note: str | None = None
     activity_id: int | None = None
+    # Run-readiness tests (evidence.md §5e), pain 0–10 while doing the test; None = not done.
+    squat_test_pain: int | None = None  # single-leg squat test, 30 s each side
+    hop_test_pain: int | None = None  # hop routine

@@ -118,7 +118,17 @@ def _session_cadence(
     return derive.nan_mean(series.get("cadence_spm")), "derived"
 
 
-def _laps_between(content: FitContent, start: float, end: float) -> list[Lap]:
+def _lap_cadence(lap: dict[str, Any], sport: str) -> float | None:
+    avg = lap.get("avg_cadence")
+    if avg is None or avg <= 0:
+        return None
+    avg += lap.get("avg_fractional_cadence") or 0.0
+    return avg * 2.0 if derive.is_per_leg(avg, sport) else avg
+
+
+def _laps_between(content: FitContent, start: float, end: float, sport: str) -> list[Lap]:
+    """The device's lap messages inside one leg (missing totals are filled later, from
+    the series: see `laps.fill_lap_totals`)."""
     laps = []
     for lap in content.laps:
         t = lap.get("start_time")
@@ -128,13 +138,22 @@ def _laps_between(content: FitContent, start: float, end: float) -> list[Lap]:
                     start=_utc(t),
                     elapsed_s=lap.get("total_elapsed_time"),
                     distance_m=lap.get("total_distance"),
+                    moving_s=lap.get("total_timer_time"),
+                    ascent_m=lap.get("total_ascent"),
+                    descent_m=lap.get("total_descent"),
+                    hr_bpm=lap.get("avg_heart_rate"),
+                    cadence_spm=_lap_cadence(lap, sport),
                 )
             )
-    return laps
+    return sorted(laps, key=lambda lap: lap.start)
 
 
 def _activity(
-    content: FitContent, session: dict[str, Any], window: tuple[float, float], leg: int
+    content: FitContent,
+    session: dict[str, Any],
+    window: tuple[float, float],
+    leg: int,
+    only_leg: bool = False,
 ) -> Activity | None:
     ts_all = content.records.get("timestamp", np.empty(0))
     lo = window[0] - (END_TOLERANCE_S if leg == 0 else 0.0)
@@ -204,7 +223,10 @@ def _activity(
         device=content.manufacturer,
         source_format="fit",
         leg_index=leg,
-        laps=_laps_between(content, start_s, window[1]),
+        # one session: every lap is its lap (some devices start the first lap early)
+        laps=_laps_between(
+            content, -np.inf if only_leg else start_s, np.inf if only_leg else window[1], sport
+        ),
         series=series,
         provenance=prov,
     )
@@ -221,7 +243,8 @@ def build_fit_activities(content: FitContent) -> list[Activity]:
     legs: list[Activity] = []
     for i, session in enumerate(sessions):
         next_start = sessions[i + 1].get("start_time") if i + 1 < len(sessions) else None
-        activity = _activity(content, session, _session_window(session, next_start), len(legs))
+        window = _session_window(session, next_start)
+        activity = _activity(content, session, window, len(legs), only_leg=len(sessions) == 1)
         if activity is not None:
             legs.append(activity)
     if not legs:

@@ -41,7 +41,19 @@ SESSION_FIELDS = _numbers(
     "total_descent",
     "avg_fractional_cadence",
 )
-LAP_FIELDS = _numbers(MSG_LAP, "timestamp", "start_time", "total_elapsed_time", "total_distance")
+LAP_FIELDS = _numbers(
+    MSG_LAP,
+    "timestamp",
+    "start_time",
+    "total_elapsed_time",
+    "total_timer_time",
+    "total_distance",
+    "total_ascent",
+    "total_descent",
+    "avg_heart_rate",
+    "avg_cadence",
+    "avg_fractional_cadence",
+)
 SPORT_FIELDS = _numbers(MSG_SPORT, "sport", "sub_sport")
 FILE_ID_FIELDS = _numbers(MSG_FILE_ID, "type", "manufacturer")
 ACTIVITY_FIELDS = _numbers(MSG_ACTIVITY, "timestamp", "local_timestamp")

@@ -2,7 +2,10 @@
 
 GPX carries no device totals: distance is summed from GPS fixes (`derive.gps_distance_m`),
 moving time and elevation gain/loss are derived (see `derive` for thresholds and smoothing).
-All tracks and segments of one file form one activity (segments are pauses).
+All tracks and segments of one file form one activity (segments are pauses); each track
+segment becomes a lap (its totals derived, see `laps.fill_lap_totals`).
+No <type>: the sport is guessed from the track's name, speed and climbing
+(`sports.guess_sport`) and marked as guessed (provenance "sport": "guessed-...").
 """
 
 from __future__ import annotations
@@ -15,15 +18,12 @@ import numpy as np
 
 from strideback.activities import derive
 from strideback.activities.errors import ImportFailure, NotAnActivity
-from strideback.activities.sports import gpx_type
+from strideback.activities.sports import gpx_type, guess_sport
 from strideback.activities.xml_safety import local_name, parse_xml
-from strideback.domain import Activity, Series
+from strideback.domain import Activity, Lap, Series
 
 HR_TAGS = {"hr", "heartrate", "heart_rate"}
 CAD_TAGS = {"cad", "cadence", "runcadence"}
-# Sport guessed from moving speed when the file names none (provenance says "guessed").
-WALK_BELOW_MPS = 1.9
-RIDE_ABOVE_MPS = 6.5
 EARLIEST_YEAR = 1980  # earlier point times are placeholders (e.g. 1901-12-13), not real
 
 
@@ -50,14 +50,6 @@ def _utc(t: dt.datetime) -> dt.datetime:
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
-def _guess_sport(moving_speed: float | None) -> str:
-    if moving_speed is None:
-        return "other"
-    if moving_speed < WALK_BELOW_MPS:
-        return "walking"
-    return "cycling" if moving_speed > RIDE_ABOVE_MPS else "running"
-
-
 def read_gpx(
     data: bytes, sport_hint: str | None = None, name_hint: str | None = None
 ) -> list[Activity]:
@@ -72,6 +64,7 @@ def read_gpx(
     rows = []
     type_text = None
     name = None
+    metadata_name = gpx.name
     segment_id = 0
     for track in gpx.tracks:
         type_text = type_text or track.type
@@ -115,11 +108,21 @@ def read_gpx(
         "ascent_m": "derived",
         "descent_m": "derived",
     }
+    gain = derive.elevation_gain_loss(alt)
     sport = sport_hint or gpx_type(type_text)
     if sport is None:
-        sport = _guess_sport(distance / moving if distance and moving else None)
-        prov["sport"] = "guessed-from-speed"
-    gain = derive.elevation_gain_loss(alt)
+        sport, prov["sport"] = guess_sport(
+            name_hint or name or metadata_name, distance, moving, gain[0] if gain else None
+        )
+    seg_ids, seg_sizes = np.unique(seg, return_counts=True)
+    laps = [  # one lap per track segment with at least two points; totals filled later
+        Lap(
+            start=dt.datetime.fromtimestamp(float(ts[seg == sid][0]), dt.UTC),
+            elapsed_s=float(ts[seg == sid][-1] - ts[seg == sid][0]),
+        )
+        for sid, size in zip(seg_ids, seg_sizes, strict=True)
+        if size >= 2
+    ]
     cad_spm = derive.to_steps_per_minute(cad, sport)
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = np.concatenate([[np.nan], np.diff(cumdist) / np.diff(t)])
@@ -145,7 +148,7 @@ def read_gpx(
             sport=sport,
             sub_sport="generic" if sport == "running" else None,
             start=dt.datetime.fromtimestamp(start_s, dt.UTC),
-            name=name_hint or name,
+            name=name_hint or name or metadata_name,
             distance_m=distance,
             elapsed_s=float(t[-1]),
             moving_s=moving,
@@ -156,6 +159,7 @@ def read_gpx(
             max_hr_bpm=derive.nan_max(series.get("hr_bpm")),
             device=gpx.creator,
             source_format="gpx",
+            laps=sorted(laps, key=lambda lap: lap.start),
             series=series,
             provenance=prov,
         )

@@ -12,6 +12,8 @@ from strideback.activities.errors import ImportFailure, NotAnActivity
 from strideback.activities.fit_build import build_fit_activities
 from strideback.activities.fit_slow import decode_fit_slow
 from strideback.activities.gpx import read_gpx
+from strideback.activities.laps import fill_lap_totals
+from strideback.activities.local_time import fill_local_offset
 from strideback.activities.series_codec import encode_series
 from strideback.activities.sniff import EMPTY, FIT, GPX, GZIP, TCX, ZIP, format_from_name, sniff
 from strideback.activities.sources import MAX_MEMBER_BYTES, FileItem
@@ -117,6 +119,8 @@ def parse_item(item: FileItem) -> ParsedFile:
         result.status, result.reason = ERROR, f"unexpected {type(exc).__name__}: {exc}"
     if result.status == IMPORTED:
         for activity in result.activities:
+            fill_lap_totals(activity)
+            fill_local_offset(activity)
             result.series_blobs.append((len(activity.series), encode_series(activity.series)))
             activity.series = Series()  # travels back to the main process as the blob only
             activity.source_file = item.name

@@ -4,7 +4,9 @@ Files are parsed (in worker processes for big batches) and each file is stored i
 transaction, so a failure never leaves half an activity behind.
 Duplicates: the same bytes (SHA-256) are a no-op; the same run in another format (same sport,
 start within DUPLICATE_WINDOW_S) is kept once, preferring FIT (a FIT arriving after its
-GPX/TCX twin replaces it in the same transaction).
+GPX/TCX twin replaces it in the same transaction). A guessed sport (GPX without <type>) does
+not stop two files of the same start from being recognised as one activity.
+Sports the importer had to guess are marked (`sport_guessed`); `set_sport` corrects them.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from strideback.activities.laps import laps_from_json, laps_to_json
 from strideback.activities.parse import DUPLICATE, ERROR, IMPORTED, SKIPPED, ParsedFile, parse_item
 from strideback.activities.series_codec import decode_series
 from strideback.activities.sources import FileItem, expand_paths
-from strideback.domain import Activity, Series
+from strideback.domain import RUN_SUB_SPORTS, SPORTS, Activity, Series
 from strideback.store.activities import ActivityRow, ActivitySeries, SourceFile
 from strideback.store.db import Database
 
@@ -55,6 +58,7 @@ class ImportResult:
     avg_hr_bpm: float | None = None
     error: str | None = None
     note: str | None = None  # why a duplicate, or a warning on an imported file
+    sport_guessed: bool = False  # the file named no sport: guessed (correct with set_sport)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -83,6 +87,8 @@ class ActivitySummary:
     device: str | None
     source_format: str
     source_file: str
+    sport_guessed: bool = False  # the file named no sport; set_sport corrects it
+    n_laps: int = 0
 
     @property
     def local_start(self) -> dt.datetime:
@@ -142,6 +148,10 @@ def _aware(t: dt.datetime) -> dt.datetime:
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
 
 
+def is_guessed(activity: Activity) -> bool:
+    return activity.provenance.get("sport", "").startswith("guessed")
+
+
 def _result(
     file: str,
     status: str,
@@ -169,6 +179,7 @@ def _result(
         avg_hr_bpm=activity.hr_bpm,
         error=error,
         note=note,
+        sport_guessed=is_guessed(activity),
     )
 
 
@@ -187,6 +198,7 @@ def _row_result(file: str, status: str, row: ActivityRow, note: str | None) -> I
         avg_cadence_spm=row.avg_cadence_spm,
         avg_hr_bpm=row.avg_hr_bpm,
         note=note,
+        sport_guessed=bool(row.sport_guessed),
     )
 
 
@@ -197,6 +209,7 @@ def _new_row(activity: Activity, sha256: str, blob: tuple[int, bytes]) -> Activi
         source_format=activity.source_format or "?",
         source_file=activity.source_file or "",
         sport=activity.sport,
+        sport_guessed=is_guessed(activity),
         sub_sport=activity.sub_sport,
         name=(activity.name or None) and activity.name[:300],
         start_time=_naive_utc(activity.start),
@@ -211,22 +224,27 @@ def _new_row(activity: Activity, sha256: str, blob: tuple[int, bytes]) -> Activi
         max_hr_bpm=activity.max_hr_bpm,
         device=(activity.device or None) and activity.device[:100],
         provenance=json.dumps(activity.provenance, sort_keys=True),
+        laps=laps_to_json(activity.laps),
     )
     row.series = ActivitySeries(n_samples=blob[0], data=blob[1])
     return row
 
 
 def _twin(session: Session, activity: Activity) -> ActivityRow | None:
-    """An already stored activity that is the same run (same sport, start within the window)."""
+    """An already stored activity that is the same run: start within the window and the same
+    sport (or either sport only guessed)."""
     start = _naive_utc(activity.start)
     window = dt.timedelta(seconds=DUPLICATE_WINDOW_S)
-    return session.scalars(
+    candidates = session.scalars(
         select(ActivityRow)
-        .where(ActivityRow.sport == activity.sport)
         .where(ActivityRow.start_time.between(start - window, start + window))
         .order_by(ActivityRow.id)
-        .limit(1)
-    ).first()
+    )
+    guessed = is_guessed(activity)
+    for row in candidates:
+        if row.sport == activity.sport or guessed or row.sport_guessed:
+            return row
+    return None
 
 
 def _store_activities(session: Session, parsed: ParsedFile) -> list[ImportResult]:
@@ -378,6 +396,8 @@ def _summary(row: ActivityRow) -> ActivitySummary:
         device=row.device,
         source_format=row.source_format,
         source_file=row.source_file,
+        sport_guessed=bool(row.sport_guessed),
+        n_laps=len(json.loads(row.laps)) if row.laps else 0,
     )
 
 
@@ -420,6 +440,7 @@ def get_activity(db: Database, activity_id: int) -> Activity:
             source_format=row.source_format,
             source_file=row.source_file,
             leg_index=row.leg_index,
+            laps=laps_from_json(row.laps),
             series=decode_series(blob) if blob else Series(),
             provenance=json.loads(row.provenance or "{}"),
         )
@@ -438,3 +459,36 @@ def activities_on(db: Database, day: dt.date) -> list[ActivitySummary]:
     with db.session() as session:
         rows = [_summary(row) for row in session.scalars(query)]
     return [s for s in rows if s.local_start.date() == day]
+
+
+def set_sport(
+    db: Database, activity_id: int, sport: str, sub_sport: str | None = None
+) -> ActivitySummary:
+    """Correct an activity's sport (e.g. a GPX hike guessed as a run); load then counts it right.
+
+    `sport` is one of domain.SPORTS; for running, `sub_sport` is one of RUN_SUB_SPORTS
+    (default "generic"). KeyError when there is no such activity, ValueError for a sport or
+    sub-sport we do not know.
+    """
+    sport = sport.strip().lower()
+    if sport not in SPORTS:
+        raise ValueError(f"unknown sport {sport!r}: choose one of {', '.join(SPORTS)}")
+    sub = sub_sport.strip().lower() if sub_sport else None
+    if sport == "running":
+        sub = sub or "generic"
+        if sub not in RUN_SUB_SPORTS:
+            raise ValueError(
+                f"unknown running sub-sport {sub!r}: choose one of {', '.join(RUN_SUB_SPORTS)}"
+            )
+    elif sub is not None and len(sub) > 32:
+        raise ValueError("sub-sport too long (32 characters at most)")
+    with db.session() as session:
+        row = session.get(ActivityRow, activity_id)
+        if row is None:
+            raise KeyError(f"no activity with id {activity_id}")
+        provenance = json.loads(row.provenance or "{}")
+        provenance["sport"] = "runner"
+        row.sport, row.sub_sport, row.sport_guessed = sport, sub, False
+        row.provenance = json.dumps(provenance, sort_keys=True)
+        session.flush()
+        return _summary(row)

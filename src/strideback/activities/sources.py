@@ -1,6 +1,10 @@
 """Turn user paths into file items: plain files, folders (recursive), zip archives (Strava and
 Garmin exports, nested zips), read safely and in memory.
 
+Strava bulk export (zip or unpacked folder): its activities.csv gives each file's Activity
+Name and Activity Type (the sport, so nothing is guessed). Garmin export: a zip (or folder)
+whose DI_CONNECT/DI-Connect-Uploaded-Files/*.zip hold the FIT files: nested zips are read.
+
 Archive safety: members are never extracted to disk; a member whose name is absolute or
 contains ".." is refused (reported as an error item); reading stops at MAX_MEMBER_BYTES per
 member, MAX_TOTAL_BYTES per import, and at a compression ratio above MAX_RATIO (zip bombs),
@@ -93,23 +97,52 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) ->
     return out.getvalue()
 
 
-def _strava_hints(zf: zipfile.ZipFile, budget: _Budget) -> dict[str, tuple[str | None, str | None]]:
-    """Strava bulk export: activities.csv maps Filename -> (Activity Name, sport)."""
-    infos = [i for i in zf.infolist() if PurePosixPath(i.filename).name == "activities.csv"]
-    if not infos:
-        return {}
-    try:
-        text = _read_member(zf, infos[0], budget).decode("utf-8-sig", errors="replace")
-    except ArchiveLimit:
-        return {}
-    hints: dict[str, tuple[str | None, str | None]] = {}
+Hints = dict[str, tuple[str | None, str | None]]  # file name -> (activity name, sport)
+
+
+def parse_strava_csv(text: str) -> Hints:
+    """Strava bulk export activities.csv: Filename -> (Activity Name, sport).
+
+    Strava repeats some column names (Elapsed Time, Distance ...); the ones used here are
+    unique. Rows without a Filename (manual entries) have no file to import.
+    """
+    hints: Hints = {}
     for row in csv.DictReader(io.StringIO(text)):
-        filename = (row.get("Filename") or "").strip()
+        filename = (row.get("Filename") or "").strip().replace("\\", "/")
         if filename:
             hints[filename] = (
                 (row.get("Activity Name") or "").strip() or None,
                 strava_type(row.get("Activity Type")),
             )
+    return hints
+
+
+def _strava_hints(zf: zipfile.ZipFile, budget: _Budget) -> Hints:
+    infos = [i for i in zf.infolist() if PurePosixPath(i.filename).name == "activities.csv"]
+    if not infos:
+        return {}
+    top = min(infos, key=lambda i: len(PurePosixPath(i.filename).parts))
+    try:
+        text = _read_member(zf, top, budget).decode("utf-8-sig", errors="replace")
+    except ArchiveLimit:
+        return {}
+    prefix = str(PurePosixPath(top.filename).parent)
+    hints = parse_strava_csv(text)
+    if prefix in ("", "."):
+        return hints
+    return {f"{prefix}/{name}": hint for name, hint in hints.items()}
+
+
+def _folder_hints(folder: Path) -> dict[Path, tuple[str | None, str | None]]:
+    """An unpacked Strava export: activities.csv files under the folder, paths made absolute."""
+    hints: dict[Path, tuple[str | None, str | None]] = {}
+    for csv_path in sorted(folder.rglob("activities.csv")):
+        try:
+            text = csv_path.read_text(encoding="utf-8-sig", errors="replace")
+        except OSError:
+            continue
+        for name, hint in parse_strava_csv(text).items():
+            hints[(csv_path.parent / name).resolve()] = hint
     return hints
 
 
@@ -166,8 +199,10 @@ def expand_paths(paths: Sequence[Path]) -> list[FileItem]:
     items: list[FileItem] = []
     for raw in paths:
         path = Path(raw)
+        hints: dict[Path, tuple[str | None, str | None]] = {}
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and is_activity_name(p.name))
+            hints = _folder_hints(path)
         elif path.is_file():
             files = [path]
         else:
@@ -178,7 +213,10 @@ def expand_paths(paths: Sequence[Path]) -> list[FileItem]:
                 if _is_zip_path(file):
                     items.extend(_zip_items(str(file), file, budget, 1))
                 else:
-                    items.append(FileItem(name=str(file), path=file))
+                    title, sport = hints.get(file.resolve(), (None, None))
+                    items.append(
+                        FileItem(name=str(file), path=file, sport_hint=sport, name_hint=title)
+                    )
             except OSError as exc:
                 items.append(FileItem(name=str(file), error=f"cannot read: {exc.strerror or exc}"))
     return items

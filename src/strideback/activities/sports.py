@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -14,7 +15,18 @@ _MAPPING_FILE = Path(__file__).with_name("sports.yaml")
 def _mapping() -> dict[str, dict[str, str]]:
     with _MAPPING_FILE.open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
-    return {key: {str(k): str(v) for k, v in table.items()} for key, table in data.items()}
+    return {
+        key: {str(k): str(v) for k, v in table.items()}
+        for key, table in data.items()
+        if isinstance(table, dict)
+    }
+
+
+@cache
+def _name_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    with _MAPPING_FILE.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    return [(sport, re.compile(pattern, re.IGNORECASE)) for sport, pattern in data["name_sport"]]
 
 
 def fit_sport(sport: str | int | None, sub_sport: str | int | None) -> tuple[str, str | None]:
@@ -47,3 +59,51 @@ def strava_type(activity_type: str | None) -> str | None:
     if not activity_type:
         return None
     return _mapping()["strava_type"].get(activity_type.strip().lower(), "other")
+
+
+# Guessing a sport from movement, for files that name none (GPX without <type>).
+# Speeds are moving speeds (distance / moving time); climbing is ascent per km of distance.
+# A slow pace on steep ground is hiking (mountain walkers average ~0.5-1.5 m/s, and steady
+# 6 % average grades are mountain terrain); on flatter ground it is walking; a faster pace is
+# running; above RIDE_ABOVE_MPS (23 km/h) it is cycling. These are plain heuristics, not
+# evidence-based rules: the result is marked "guessed" and the runner can correct it.
+WALK_BELOW_MPS = 1.9
+RIDE_ABOVE_MPS = 6.5
+HIKE_BELOW_MPS = 2.5  # uphill-heavy outings slower than this are hikes
+HIKE_CLIMB_M_PER_KM = 60.0  # >= 6 % average climbing
+WALK_TO_HIKE_CLIMB_M_PER_KM = 30.0  # a walk with >= 3 % average climbing is a hike
+
+
+def sport_from_name(name: str | None) -> str | None:
+    """The sport a name says ("Hike", "Cycling 10/2/17", "Nachtlauf", "Wanderung"), or None."""
+    if not name:
+        return None
+    for sport, pattern in _name_patterns():
+        if pattern.search(name):
+            return sport
+    return None
+
+
+def guess_sport(
+    name: str | None,
+    distance_m: float | None,
+    moving_s: float | None,
+    ascent_m: float | None,
+) -> tuple[str, str]:
+    """(sport, how it was guessed) for an activity whose file names no sport."""
+    from_name = sport_from_name(name)
+    if from_name:
+        return from_name, "guessed-from-name"
+    if not distance_m or not moving_s:
+        return "other", "guessed-no-movement"
+    speed = distance_m / moving_s
+    climb = (ascent_m or 0.0) / (distance_m / 1000.0)
+    if speed > RIDE_ABOVE_MPS:
+        return "cycling", "guessed-from-speed"
+    if speed < WALK_BELOW_MPS:
+        if climb >= WALK_TO_HIKE_CLIMB_M_PER_KM:
+            return "hiking", "guessed-from-speed-and-climb"
+        return "walking", "guessed-from-speed"
+    if speed < HIKE_BELOW_MPS and climb >= HIKE_CLIMB_M_PER_KM:
+        return "hiking", "guessed-from-speed-and-climb"
+    return "running", "guessed-from-speed"

@@ -87,6 +87,7 @@ def _activity(act: etree._Element, leg: int, sport_hint: str | None) -> Activity
         start = _time(lap.get("StartTime"))
         seconds = _float(_child(lap, "TotalTimeSeconds"))
         metres = _float(_child(lap, "DistanceMeters"))
+        lap_hr = _float(_child(lap, "AverageHeartRateBpm", "Value"))
         if not np.isnan(seconds):
             lap_time, have_lap_time = lap_time + seconds, True
         if not np.isnan(metres):
@@ -96,7 +97,9 @@ def _activity(act: etree._Element, leg: int, sport_hint: str | None) -> Activity
                 Lap(
                     start=dt.datetime.fromtimestamp(start, dt.UTC),
                     elapsed_s=None if np.isnan(seconds) else seconds,
+                    moving_s=None if np.isnan(seconds) else seconds,
                     distance_m=None if np.isnan(metres) else metres,
+                    hr_bpm=None if np.isnan(lap_hr) else lap_hr,
                 )
             )
         points.extend(_trackpoint(tp) for tp in lap.iterfind(".//{*}Trackpoint"))
@@ -162,7 +165,7 @@ def _activity(act: etree._Element, leg: int, sport_hint: str | None) -> Activity
         max_hr_bpm=derive.nan_max(series.get("hr_bpm")),
         source_format="tcx",
         leg_index=leg,
-        laps=laps,
+        laps=sorted(laps, key=lambda lap: lap.start),
         series=series,
         provenance=prov,
     )

@@ -31,6 +31,14 @@ class CheckResult:
         return not self.red_flags and self.pattern == "patellofemoral"
 
 
+def _named(q: Question) -> str:
+    """The question id with its text, for error messages."""
+    text = " ".join(q.text.split())
+    if len(text) > 90:
+        text = text[:87].rstrip() + "..."
+    return f"{q.id!r} ({text})"
+
+
 def _normalise_one(q: Question, value: Any) -> Any:
     if value is None or value == "":
         return None
@@ -40,22 +48,24 @@ def _normalise_one(q: Question, value: Any) -> Any:
             return "yes"
         if low in NO:
             return "no"
-        raise ValueError(f"answer to {q.id!r} must be yes or no, got {value!r}")
+        raise ValueError(f"answer to {_named(q)} must be yes or no; got {value!r}")
     if q.kind == "number":
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"answer to {q.id!r} must be a number, got {value!r}") from None
+            raise ValueError(f"answer to {_named(q)} must be a number; got {value!r}") from None
         if (q.minimum is not None and number < q.minimum) or (
             q.maximum is not None and number > q.maximum
         ):
             raise ValueError(
-                f"answer to {q.id!r} must be between {q.minimum:g} and {q.maximum:g}, got {value!r}"
+                f"answer to {_named(q)} must be between {q.minimum:g} and {q.maximum:g}; "
+                f"got {value!r}"
             )
         return int(number) if number.is_integer() else number
     allowed = [o.value for o in q.options]
     if str(value) not in allowed:
-        raise ValueError(f"answer to {q.id!r} must be one of {', '.join(allowed)}; got {value!r}")
+        choices = ", ".join(f"{o.value} ({o.label})" for o in q.options)
+        raise ValueError(f"answer to {_named(q)} must be one of: {choices}; got {value!r}")
     return str(value)
 
 

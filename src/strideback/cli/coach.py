@@ -47,7 +47,12 @@ def _ask(question: Any) -> Any:
     if question.kind == "yes_no":
         return "yes" if Confirm.ask(question.text, default=False) else "no"
     if question.kind == "number":
-        return IntPrompt.ask(question.text)
+        while True:
+            value = IntPrompt.ask(question.text)
+            low, high = question.minimum, question.maximum
+            if (low is None or value >= low) and (high is None or value <= high):
+                return value
+            console.print(f"[red]Please enter a number from {low:g} to {high:g}.[/]")
     console.print(f"[bold]{question.text}[/]")
     for i, opt in enumerate(question.options, 1):
         console.print(f"  {i}. {opt.label}")
@@ -149,6 +154,10 @@ def today_command(
         return
     if view.referral:
         console.print(Panel(view.referral, title="See a clinician", style="bold red"))
+        console.print(
+            "[dim]Once a clinician has cleared you: "
+            "strideback plan --cleared-by-clinician [--start DATE][/]"
+        )
     title = f"{view.day.isoformat()}" + (f" — plan day {view.plan_day}" if view.plan_day else "")
     console.print(Panel(f"[bold]{view.step}[/]\nPhase: {view.phase}", title=title))
     if view.decision is not None:
@@ -158,6 +167,12 @@ def today_command(
         )
         if view.decision.citation:
             console.print(f"[dim]Source: {view.decision.citation}[/]")
+    if view.entry_criteria:
+        console.print("\n[bold]Before the first walk-run[/] (all must be met):")
+        for c in view.entry_criteria:
+            mark = "[green]✓[/]" if c.met else ("[red]✗[/]" if c.blocking else "[dim]○[/]")
+            need = "" if c.required else " (optional)"
+            console.print(f"  {mark} {c.label}{need}: {c.detail}")
     if view.sessions:
         console.print()
         _print_sessions(view.sessions)
@@ -170,17 +185,40 @@ def today_command(
 
 def plan_command(
     start: str | None = typer.Option(None, "--start", help="Start (or restart) the plan on DATE."),
+    cleared: bool = typer.Option(
+        False,
+        "--cleared-by-clinician",
+        help="A clinician cleared you after a referral: record it (dated --today) and restart "
+        "the plan (on --start, default today) at --restart-step. Your history is kept.",
+    ),
+    restart_step: str = typer.Option(
+        "settle", "--restart-step", help="After a clearance: settle (default) or walk."
+    ),
     weeks: int = typer.Option(8, "--weeks", min=1, max=52, help="Weeks to show."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
     ics: Path | None = typer.Option(None, "--ics", help="Write the plan to an iCalendar file."),
     today: str | None = typer.Option(None, "--today", help=TODAY_HELP),
 ) -> None:
     """The return-to-run plan, re-computed from your diary; optional calendar export."""
-    from strideback.coach.service import current_plan, plan_ics, set_plan_start
+    from strideback.coach.service import (
+        clear_by_clinician,
+        current_plan,
+        plan_ics,
+        set_plan_start,
+    )
 
     db = get_db()
     day = _date(today)
-    if start:
+    if cleared:
+        try:
+            restart = clear_by_clinician(
+                db, day, _date(start, "--start") if start else None, restart_step
+            )
+        except ValueError as exc:
+            fail(str(exc))
+        if not as_json:
+            console.print(Panel(restart.message, title="Cleared by a clinician", style="green"))
+    elif start:
         set_plan_start(db, _date(start, "--start"))
     if ics is not None:
         try:
@@ -197,6 +235,10 @@ def plan_command(
         return
     if plan.referral:
         console.print(Panel(plan.referral, title="See a clinician", style="bold red"))
+        console.print(
+            "[dim]After a clinician has seen you and cleared you: "
+            "strideback plan --cleared-by-clinician [--start DATE] [--restart-step walk][/]"
+        )
     table = Table(title=f"Plan from {plan.start.isoformat()}")
     for col in ("Day", "Step", "Sessions", "Decision"):
         table.add_column(col)
@@ -228,6 +270,10 @@ def log_command(
     sharp: bool = typer.Option(False, "--sharp", help="The pain turned sharp."),
     limp: bool = typer.Option(False, "--limp", help="The pain made you limp."),
     red_flag: bool = typer.Option(False, "--red-flag", help="A red-flag symptom appeared."),
+    squat_pain: int | None = typer.Option(
+        None, "--squat-pain", help="Single-leg squat test (30 s each side): pain 0–10."
+    ),
+    hop_pain: int | None = typer.Option(None, "--hop-pain", help="Hop test: pain 0–10."),
     note: str | None = typer.Option(None, "--note", help="Optional note."),
     from_activity: int | None = typer.Option(
         None, "--from-activity", help="Link an imported run (its day becomes the diary day)."
@@ -253,6 +299,8 @@ def log_command(
         "limp": limp,
         "red_flag": red_flag,
         "note": note,
+        "squat_test_pain": squat_pain,
+        "hop_test_pain": hop_pain,
     }
     try:
         if from_activity is not None:
@@ -268,6 +316,12 @@ def log_command(
     nxt = todays_session(db, entry.day + dt.timedelta(days=1))
     if nxt.last_verdict is not None:
         console.print(f"{nxt.last_verdict.reason}")
+    if entry.squat_test_pain is not None or entry.hop_test_pain is not None:
+        tests = [c for c in todays_session(db, entry.day).entry_criteria if c.result is not None]
+        for c in tests:
+            console.print(f"{c.label}: {c.detail}")
+        if not tests:
+            console.print("Readiness test saved (it counts once you reach the 30-min walk step).")
     if entry.red_flag:
         console.print("[bold red]Red flag: stop the plan and see a clinician.[/]")
 
@@ -277,7 +331,18 @@ def _print_diary(entries: list[Any], as_json: bool) -> None:
         print_json([_plain(e) for e in entries])
         return
     table = Table(title="Diary")
-    for col in ("Day", "During", "After", "Morning", "Swelling", "Done", "Flags", "Run", "Note"):
+    for col in (
+        "Day",
+        "During",
+        "After",
+        "Morning",
+        "Swelling",
+        "Done",
+        "Flags",
+        "Tests",
+        "Run",
+        "Note",
+    ):
         table.add_column(col)
     for e in entries:
         flags = " ".join(
@@ -292,6 +357,11 @@ def _print_diary(entries: list[Any], as_json: bool) -> None:
             e.swelling,
             e.done or "–",
             flags,
+            " ".join(
+                f"{n} {v}"
+                for n, v in (("squat", e.squat_test_pain), ("hop", e.hop_test_pain))
+                if v is not None
+            ),
             str(e.activity_id or ""),
             e.note or "",
         )

@@ -81,20 +81,30 @@ def _print_result(result) -> None:  # type: ignore[no-untyped-def]
             c["status"]
         ]
         console.print(f"  {mark} {c['message']}")
-    table = Table("metric", "median", "spread", "confidence", "finding", show_lines=True)
+    table = Table(show_lines=True, expand=True)
+    table.add_column("metric", ratio=2)
+    table.add_column("median (IQR)", ratio=2)
+    table.add_column("confidence", width=10)
+    table.add_column("finding", ratio=6)
+    suggestions = []
     for m in result.metrics.values():
         measurable = m["value"] is not None and m["confidence"] != "not measurable"
         value = f"{m['value']:.3g} {m['unit']}" if measurable else "-"
-        spread = f"{m['spread']:.2g}" if measurable and m["spread"] is not None else ""
+        if measurable and m["spread"] is not None:
+            value += f" ({m['spread']:.2g})"
         finding = escape(m.get("finding") or "")
         if m.get("attention"):
             finding = f"[bold yellow]{finding}[/]"
+        table.add_row(m["label"], value, m["confidence"], finding)
         if m.get("suggestion"):
-            finding += f"\n[cyan]{escape(m['suggestion'])}[/]"
-        table.add_row(m["label"], value, spread, m["confidence"], finding)
-    table.columns[4].ratio = 3
-    table.columns[0].ratio = 1
+            exercises = ", ".join(m.get("exercises") or [])
+            suggestions.append(
+                f"[bold]{escape(m['label'])}:[/] {escape(m['suggestion'])}"
+                + (f" Exercises: {escape(exercises)}." if exercises else "")
+            )
     console.print(table)
+    for line in suggestions:
+        console.print(f"[cyan]suggestion[/] {line}")
     console.print(f"report: {result.report_html}\nvideo:  {result.annotated_mp4}")
 
 

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from strideback.activities import service
-from strideback.cli.common import console, err_console, get_db, print_json
+from strideback.cli.common import console, err_console, fail, get_db, print_json
 
 
 def _fmt_duration(seconds: float | None) -> str:
@@ -79,12 +79,42 @@ def import_command(
     raise typer.Exit(1 if failed else 0)
 
 
+def _set_sport(set_sport: tuple[int, str], sub_sport: str | None, as_json: bool) -> None:
+    activity_id, sport = set_sport
+    try:
+        summary = service.set_sport(get_db(), activity_id, sport, sub_sport)
+    except KeyError:
+        fail(f"no activity with id {activity_id}")
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(summary.to_dict())
+        return
+    sport_text = summary.sport + (f"/{summary.sub_sport}" if summary.sub_sport else "")
+    console.print(f"activity {summary.id} is now {sport_text}")
+
+
 def activities_command(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per activity."),
     sport: str | None = typer.Option(None, "--sport", help="Only this sport (e.g. running)."),
     limit: int | None = typer.Option(50, "--limit", min=1, help="At most this many (newest)."),
+    set_sport: tuple[int, str] | None = typer.Option(
+        None,
+        "--set-sport",
+        metavar="ID SPORT",
+        help="Correct one activity's sport (running, walking, hiking, cycling, swimming, other),"
+        " e.g. a hike that was guessed as a run: --set-sport 12 hiking.",
+    ),
+    sub_sport: str | None = typer.Option(
+        None, "--sub-sport", help="With --set-sport running: road, trail, treadmill, track."
+    ),
 ) -> None:
-    """List stored activities, newest first."""
+    """List stored activities, newest first; a '?' marks a sport guessed from speed or name."""
+    if set_sport is not None:
+        _set_sport(set_sport, sub_sport, as_json)
+        return
+    if sub_sport is not None:
+        fail("--sub-sport only goes with --set-sport ID SPORT")
     rows = service.list_activities(get_db(), sport=sport, limit=limit)
     if as_json:
         for row in rows:
@@ -107,6 +137,8 @@ def activities_command(
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
         sport_text = row.sport + (f"/{row.sub_sport}" if row.sub_sport else "")
+        if row.sport_guessed:
+            sport_text += " ?"
         table.add_row(
             str(row.id),
             row.local_start.strftime("%Y-%m-%d %H:%M"),
@@ -120,6 +152,11 @@ def activities_command(
             Path(row.source_file).name[-40:],
         )
     console.print(table)
+    if any(row.sport_guessed for row in rows):
+        console.print(
+            "? = sport guessed (the file named none); correct it with"
+            " [bold]strideback activities --set-sport ID SPORT[/]"
+        )
 
 
 def register(app: typer.Typer) -> None:

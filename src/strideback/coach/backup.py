@@ -13,6 +13,7 @@ from typing import Any
 from strideback.assess.questions import load_definition
 from strideback.coach.views import CheckOutcome
 from strideback.domain import DiaryEntry
+from strideback.plan.ladder import _fixed_steps
 from strideback.plan.model import Plan
 from strideback.plan.rules import default_values, validate_changes
 from strideback.store.activities import ActivityRow
@@ -53,7 +54,7 @@ class Snapshot:
     checks: list[CheckOutcome]
     diary: list[DiaryEntry]
     settings: dict[str, Any]
-    plan_starts: list[tuple[dt.date, str]]
+    plan_starts: list[dict[str, Any]]  # plan_start_json() of each row, oldest first
     plan: Plan | None
     activities: list[dict[str, Any]] = field(default_factory=list)
 
@@ -138,7 +139,7 @@ def write_snapshot(snap: Snapshot, folder: Path, today: dt.date) -> list[Path]:
         "checks": checks,
         "diary": diary,
         "settings": snap.settings,
-        "plan_starts": [{"start_on": d.isoformat(), "reason": r} for d, r in snap.plan_starts],
+        "plan_starts": snap.plan_starts,
         "plan": plan_rows,
         "activities": snap.activities,
     }
@@ -189,7 +190,7 @@ def read_backup(path: Path) -> dict[str, Any]:
         for e in doc["diary"]:
             diary_row_fields(e)
         for p in doc["plan_starts"]:
-            dt.date.fromisoformat(p["start_on"])
+            plan_start_row_fields(p)
     except (KeyError, TypeError, ValueError) as exc:
         raise _fail(path, f"invalid content: {exc}") from None
     return doc
@@ -211,7 +212,38 @@ def check_row_fields(c: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Diary fields added after the first release: older backups may lack them.
+DIARY_OPTIONAL = {"squat_test_pain": None, "hop_test_pain": None}
+
+
 def diary_row_fields(e: dict[str, Any]) -> dict[str, Any]:
-    out = {name: e[name] for name in DIARY_FIELDS}
+    out = {
+        name: e.get(name, DIARY_OPTIONAL[name]) if name in DIARY_OPTIONAL else e[name]
+        for name in DIARY_FIELDS
+    }
     out["day"] = dt.date.fromisoformat(e["day"])
     return out
+
+
+def plan_start_json(row: Any) -> dict[str, Any]:
+    """A PlanStartRow as JSON (the clearance fields only when a clinician cleared)."""
+    return {
+        "start_on": row.start_on.isoformat(),
+        "reason": row.reason,
+        "cleared_on": row.cleared_on.isoformat() if row.cleared_on else None,
+        "restart_step": row.restart_step,
+    }
+
+
+def plan_start_row_fields(p: dict[str, Any]) -> dict[str, Any]:
+    cleared = p.get("cleared_on")
+    step = p.get("restart_step")
+    known = [s.id for s in _fixed_steps()]
+    if step is not None and step not in known:
+        raise ValueError(f"plan start restart_step {step!r} is not one of {', '.join(known)}")
+    return {
+        "start_on": dt.date.fromisoformat(p["start_on"]),
+        "reason": str(p["reason"]),
+        "cleared_on": dt.date.fromisoformat(cleared) if cleared else None,
+        "restart_step": step,
+    }

@@ -20,7 +20,7 @@ from strideback.assess.kujala import KujalaScore
 from strideback.assess.questions import Question, load_definition
 from strideback.coach import backup
 from strideback.coach.history import local_day, pre_injury_volume, runs_between
-from strideback.coach.views import CheckOutcome, TodayView
+from strideback.coach.views import CheckOutcome, PlanRestart, TodayView
 from strideback.domain import DiaryEntry
 from strideback.exercises import Exercise
 from strideback.exercises import get_exercise as _get_exercise
@@ -51,10 +51,12 @@ __all__ = [
     "KujalaScore",
     "Plan",
     "PlanDay",
+    "PlanRestart",
     "Question",
     "Session",
     "TodayView",
     "check_questions",
+    "clear_by_clinician",
     "current_plan",
     "diary",
     "export_all",
@@ -63,6 +65,7 @@ __all__ = [
     "honesty",
     "import_backup",
     "kujala_history",
+    "last_clearance",
     "latest_check",
     "list_checks",
     "load_exercises",
@@ -83,6 +86,10 @@ FIRST_RUN_NOTICE = (
 SWELLING = ("none", "mild", "marked")
 DONE = ("done", "modified", "skipped", "rest")
 DONE_ALIASES = {"planned": "done", "yes": "done"}
+PAIN_FIELDS = ("pain_during", "pain_after", "pain_next_morning", "squat_test_pain", "hop_test_pain")
+READINESS_FIELDS = ("squat_test_pain", "hop_test_pain")
+# `strideback plan --cleared-by-clinician --restart-step ...` → ladder step id
+RESTART_STEPS = {"settle": "settle", "walk": "walk_20"}
 
 
 # ---------------------------------------------------------------- check
@@ -175,7 +182,7 @@ def kujala_history(db: Database) -> list[KujalaScore]:
 def _validate_entry(entry: DiaryEntry) -> DiaryEntry:
     if not isinstance(entry.day, dt.date):
         raise ValueError(f"day must be a date, got {entry.day!r}")
-    for name in ("pain_during", "pain_after", "pain_next_morning"):
+    for name in PAIN_FIELDS:
         value = getattr(entry, name)
         if value is None:
             continue
@@ -206,6 +213,8 @@ def _to_entry(row: DiaryRow) -> DiaryEntry:
         red_flag=row.red_flag,
         note=row.note,
         activity_id=row.activity_id,
+        squat_test_pain=row.squat_test_pain,
+        hop_test_pain=row.hop_test_pain,
     )
 
 
@@ -227,8 +236,10 @@ def _merge(old: DiaryEntry, new: DiaryEntry) -> DiaryEntry:
 def log_day(db: Database, entry: DiaryEntry, *, merge: bool = False) -> DiaryEntry:
     """Upsert the diary entry of `entry.day` (replace, or with merge=True fill in).
 
-    Validates pain 0–10, swelling none|mild|marked, done done|modified|skipped|rest ("planned"
-    means done). Without an activity id, that day's run from the history is linked.
+    Validates pain 0–10 (also the readiness tests), swelling none|mild|marked, done
+    done|modified|skipped|rest ("planned" means done). Without an activity id, that day's run
+    from the history is linked. A readiness test result already stored for the day is kept when
+    `entry` leaves it empty (a form without those fields does not erase them).
     Raises ValueError with a clear message.
     """
     entry = _validate_entry(entry)
@@ -236,6 +247,13 @@ def log_day(db: Database, entry: DiaryEntry, *, merge: bool = False) -> DiaryEnt
         row = s.get(DiaryRow, entry.day)
         if merge and row is not None:
             entry = _merge(_to_entry(row), entry)
+        elif row is not None:
+            kept = {
+                name: getattr(row, name)
+                for name in READINESS_FIELDS
+                if getattr(entry, name) is None and getattr(row, name) is not None
+            }
+            entry = dataclasses.replace(entry, **kept)
         if entry.activity_id is not None:
             activity = s.get(ActivityRow, entry.activity_id)
             if activity is None:
@@ -334,11 +352,108 @@ def set_plan_start(db: Database, start: dt.date, reason: str = "set by the user"
     return start
 
 
+def _restart_message(cleared_on: dt.date, start: dt.date, label: str) -> str:
+    return (
+        f"Cleared by a clinician on {cleared_on.isoformat()}: the plan restarted on "
+        f"{start.isoformat()} at “{label}”. Referrals recorded up to {cleared_on.isoformat()} "
+        "no longer stop the plan; your earlier diary and checks are kept. A new red flag, two "
+        "step-backs in a row or no Kujala gain by the review week still mean: see a clinician."
+    )
+
+
+def _step_label(step_id: str) -> str:
+    return next(s.label for s in _fixed_steps() if s.id == step_id)
+
+
+def last_clearance(db: Database) -> PlanRestart | None:
+    """The latest clinician clearance, if any (later plain restarts keep it in force)."""
+    with db.session() as s:
+        row = s.scalars(
+            select(PlanStartRow)
+            .where(PlanStartRow.cleared_on.is_not(None))
+            .order_by(PlanStartRow.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        step_id = row.restart_step or "settle"
+        label = _step_label(step_id)
+        return PlanRestart(
+            cleared_on=row.cleared_on,
+            start=row.start_on,
+            restart_step=step_id,
+            step_label=label,
+            message=_restart_message(row.cleared_on, row.start_on, label),
+        )
+
+
+def clear_by_clinician(
+    db: Database,
+    today: dt.date,
+    start: dt.date | None = None,
+    restart_step: str = "settle",
+    note: str = "",
+) -> PlanRestart:
+    """Record a clinician's clearance (dated `today`) and restart the plan at `start`.
+
+    `restart_step` is "settle" (relative rest, 15–20 min walks) or "walk" (20-min walks).
+    The clearance covers every referral recorded on or before `today` (red-flag or
+    non-runner's-knee checks, diary red flags, step-backs, Kujala review); the history is kept.
+    Raises ValueError when there is no check yet or the input is invalid.
+    """
+    if restart_step not in RESTART_STEPS:
+        raise ValueError(
+            f"restart step must be one of {', '.join(RESTART_STEPS)}; got {restart_step!r}"
+        )
+    start = start or today
+    if start < today:
+        raise ValueError(
+            f"the restart ({start.isoformat()}) cannot be before the clearance "
+            f"({today.isoformat()})"
+        )
+    if latest_check(db) is None:
+        raise ValueError(
+            "take the check first (`strideback check`): the plan needs a Kujala baseline"
+        )
+    step_id = RESTART_STEPS[restart_step]
+    reason = "cleared by a clinician" + (f": {note}" if note else "")
+    with db.session() as s:
+        s.add(
+            PlanStartRow(
+                start_on=start, reason=reason[:200], cleared_on=today, restart_step=step_id
+            )
+        )
+    label = _step_label(step_id)
+    return PlanRestart(
+        cleared_on=today,
+        start=start,
+        restart_step=step_id,
+        step_label=label,
+        message=_restart_message(today, start, label),
+    )
+
+
+def _covered(check: CheckOutcome, clearance: PlanRestart | None) -> bool:
+    """A clearance covers the checks taken on or before its day."""
+    return clearance is not None and check.taken_on <= clearance.cleared_on
+
+
 def _timeline(db: Database, today: dt.date, start: dt.date, end: dt.date):
     rules = _rules(db)
     with db.session() as s:
         pre = pre_injury_volume(s, start, rules)
     steps = ladder_for(pre, rules.single_run_max_ratio)
+    clearance = last_clearance(db)
+    restart = clearance if clearance is not None and clearance.start == start else None
+    start_index, start_decision = 0, None
+    if restart is not None:
+        start_index = [s.id for s in steps].index(restart.restart_step)
+        start_decision = Decision(
+            "start",
+            "clinician_clearance",
+            restart.message,
+            "evidence.md §11 rule 8 (escalation to a clinician, who decides on the return)",
+        )
     checks = list_checks(db)
     entries = {e.day: e for e in diary(db, start, today)}
     timeline = walk_plan(
@@ -349,12 +464,17 @@ def _timeline(db: Database, today: dt.date, start: dt.date, end: dt.date):
         steps=steps,
         rules=rules,
         kujala=[c.kujala for c in checks if c.kujala is not None],
-        # Red flags reported after the start stop the plan; so does a latest check with one.
+        # Red flags reported after the start stop the plan; so does a latest check with one,
+        # unless a clinician's clearance covers it (the Kujala scores all still count).
         red_flag_days=[
             max(c.taken_on, start)
             for c in checks
-            if c.red_flags and (c.taken_on >= start or c is checks[-1])
+            if c.red_flags
+            and (c.taken_on >= start or c is checks[-1])
+            and not _covered(c, clearance)
         ],
+        start_index=start_index,
+        start_decision=start_decision,
     )
     return timeline, pre
 
@@ -392,6 +512,7 @@ def current_plan(
         referral=timeline.referral.reason if timeline.referral else None,
         pre_injury=pre.source,
         honesty=_honesty_lines(),
+        clearance=clearance.message if (clearance := last_clearance(db)) else None,
     )
 
 
@@ -423,7 +544,9 @@ def todays_session(db: Database, today: dt.date) -> TodayView:
     latest = latest_check(db)
     if latest is None:
         return _before_check_view(today)
-    if latest.red_flags:
+    clearance = last_clearance(db)
+    covered = _covered(latest, clearance)
+    if latest.red_flags and not covered:
         return TodayView(
             day=today,
             needs_check=False,
@@ -436,7 +559,7 @@ def todays_session(db: Database, today: dt.date) -> TodayView:
             notes=[FIRST_RUN_NOTICE],
         )
     start = plan_start(db)
-    if start is None or not latest.can_start_plan and latest.taken_on >= start:
+    if start is None or (not latest.can_start_plan and latest.taken_on >= start and not covered):
         return TodayView(
             day=today,
             needs_check=False,
@@ -460,12 +583,17 @@ def todays_session(db: Database, today: dt.date) -> TodayView:
             "easy flat walks of 15–20 min if pain allows.",
             view.decision.citation if view.decision else "",
         )
+        if clearance is not None:
+            view.clearance = clearance.message
+            view.notes.append(clearance.message)
         return view
     timeline, _ = _timeline(db, today, start, today)
     plan_day = timeline.on(today)
     assert plan_day is not None
     last = next((d.verdict for d in reversed(timeline.days[:-1]) if d.verdict), None)
     notes = [*latest.notes]
+    if clearance is not None:
+        notes.append(clearance.message)
     if timeline.kujala_message:
         notes.append(timeline.kujala_message)
     return TodayView(
@@ -480,6 +608,8 @@ def todays_session(db: Database, today: dt.date) -> TodayView:
         notes=notes,
         plan_day=(today - start).days + 1,
         last_verdict=last,
+        entry_criteria=plan_day.criteria,
+        clearance=clearance.message if clearance is not None else None,
     )
 
 
@@ -521,7 +651,7 @@ def export_all(db: Database, folder: Path, today: dt.date | None = None) -> list
             checks=list_checks(db),
             diary=diary(db),
             settings=overrides,
-            plan_starts=[(p.start_on, p.reason) for p in starts],
+            plan_starts=[backup.plan_start_json(p) for p in starts],
             plan=plan,
             activities=[backup.activity_summary(a) for a in activities],
         )
@@ -545,7 +675,7 @@ def import_backup(db: Database, path: Path) -> dict[str, int]:
         for key, value in data["settings"].items():
             s.add(SettingRow(key=key, value=json.dumps(value)))
         for p in data["plan_starts"]:
-            s.add(PlanStartRow(start_on=dt.date.fromisoformat(p["start_on"]), reason=p["reason"]))
+            s.add(PlanStartRow(**backup.plan_start_row_fields(p)))
     return {
         "checks": len(data["checks"]),
         "diary": len(data["diary"]),

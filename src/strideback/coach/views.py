@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from strideback.assess.kujala import KujalaScore
-from strideback.plan.model import Decision, Session
+from strideback.plan.model import Decision, EntryCriterion, Session
 
 
 @dataclass
@@ -39,3 +39,17 @@ class TodayView:
     notes: list[str] = field(default_factory=list)
     plan_day: int | None = None  # 1-based day of the plan
     last_verdict: Decision | None = None  # what the most recent diary entry said
+    # Before the first walk-run step: each entry criterion, met or still missing (§5e).
+    entry_criteria: list[EntryCriterion] = field(default_factory=list)
+    clearance: str | None = None  # a clinician clearance restarted the plan, in words
+
+
+@dataclass
+class PlanRestart:
+    """A clinician's clearance after a referral, and where the plan restarts."""
+
+    cleared_on: dt.date
+    start: dt.date
+    restart_step: str  # ladder step id (settle | walk_20)
+    step_label: str
+    message: str

@@ -15,6 +15,8 @@ from strideback.form.model import FormAnalysis
 from strideback.form.reference import load_reference
 
 TEMPLATE = "report_template.html"
+PER_STEP_CHARTS = ("step_time", "contact_time", "knee_flexion_contact", "knee_flexion_peak",
+                   "pelvic_drop", "fppa")  # fmt: skip
 
 
 def _png(fig) -> str:  # type: ignore[no-untyped-def]
@@ -58,9 +60,10 @@ def charts(analysis: FormAnalysis) -> list[tuple[str, str]]:
         ax.set_xlabel("time (s)")
         ax.set_ylabel("pelvis tilt (deg, + right hip lower)")
         out.append(("Pelvis tilt over time", _png(fig)))
-    per_step = [(m.label, m.per_step) for m in analysis.metrics.values()
-                if m.per_step and m.name in ("contact_time", "knee_flexion_contact", "pelvic_drop",
-                                             "knee_flexion_peak", "fppa")]  # fmt: skip
+    per_step = [
+        (m.label, m.per_step) for m in analysis.metrics.values()
+        if m.per_step and m.confidence != "not measurable" and m.name in PER_STEP_CHARTS
+    ]  # fmt: skip
     if per_step:
         fig, axes = plt.subplots(1, len(per_step), figsize=(3.2 * len(per_step), 2.8))
         for ax, (label, values) in zip(np.atleast_1d(axes), per_step, strict=True):

@@ -172,7 +172,7 @@ def _finish(
     clock = time.perf_counter()
     annotated = write_annotated(
         target / ANNOTATED_MP4, ex.landmarks, _overlay(analysis, n), proxies=ex.proxies,
-        video=video, fps=info.fps,
+        proxy_frames=ex.proxy_frames, video=video, fps=info.fps,
         progress=(lambda d, t: progress(n + d, 2 * n)) if progress else None,
     )  # fmt: skip
     annotate_s = time.perf_counter() - clock

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 from strideback.assess.kujala import KujalaScore
 from strideback.domain import DiaryEntry
-from strideback.plan.model import Decision, PlanDay, Step
+from strideback.plan.model import Decision, EntryCriterion, PlanDay, Step
 from strideback.plan.pain import Verdict, judge_day, morning_baseline
+from strideback.plan.readiness import describe_missing, readiness_criteria, walk_criterion
 from strideback.plan.rules import Rules, rule_catalogue
 from strideback.plan.schedule import is_key_day, sessions_for_day
+from strideback.plan.trend import weekly_rise
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -41,6 +43,33 @@ class _State:
     backs: int = 0
     decision: Decision | None = None
     referral: Decision | None = None
+    step_since: dt.date = dt.date.min  # first day of the step in force
+    last_back: dt.date | None = None  # day of the latest step back
+
+
+def _progress(state: _State, steps: list[Step], day: dt.date) -> None:
+    state.idx += 1
+    state.good = 0
+    state.step_since = day + ONE_DAY
+
+
+def _gate_progress(
+    state: _State, steps: list[Step], rules: Rules, day: dt.date, tests: list[EntryCriterion]
+) -> None:
+    """At a gated step whose walk criterion is met: progress once no readiness test blocks."""
+    if state.good < rules.completions_to_progress or state.idx + 1 >= len(steps):
+        return
+    if any(c.blocking for c in tests):
+        return
+    passed = "; ".join(f"{c.label}: {c.detail}" for c in tests if c.met)
+    _progress(state, steps, day)
+    state.decision = Decision(
+        "progress",
+        "run_entry_met",
+        f"Entry criteria for running met: {rules.completions_to_progress} pain-free brisk 30-min "
+        f"walks and {passed} Move on to {steps[state.idx].label}.",
+        rule_catalogue()["readiness_max_pain"].citation,
+    )
 
 
 def _as_decision(v: Verdict, action: str, extra: str = "") -> Decision:
@@ -49,8 +78,18 @@ def _as_decision(v: Verdict, action: str, extra: str = "") -> Decision:
     )
 
 
-def _apply(state: _State, v: Verdict, steps: list[Step], rules: Rules) -> None:
-    """Update the state with one day's verdict (the decision then governs the next day)."""
+def _apply(
+    state: _State,
+    v: Verdict,
+    steps: list[Step],
+    rules: Rules,
+    day: dt.date,
+    tests: list[EntryCriterion],
+) -> None:
+    """Update the state with one day's verdict (the decision then governs the next day).
+
+    `tests` are the readiness tests of a gated step as they stand after this day's entry.
+    """
     step = steps[state.idx]
     if v.kind == "refer":
         state.referral = _as_decision(v, "refer")
@@ -66,7 +105,10 @@ def _apply(state: _State, v: Verdict, steps: list[Step], rules: Rules) -> None:
                 rule_catalogue()["step_backs_to_refer"].citation,
             )
             return
-        state.idx = max(state.idx - 1, 0)
+        state.last_back = day
+        if state.idx > 0:
+            state.idx -= 1
+            state.step_since = day + ONE_DAY
         back_to = steps[state.idx].label
         extra = (
             f" Step back one level to: {back_to}."
@@ -81,9 +123,19 @@ def _apply(state: _State, v: Verdict, steps: list[Step], rules: Rules) -> None:
     elif v.kind == "good":
         state.good += 1
         state.backs = 0
-        if state.good >= rules.completions_to_progress and state.idx + 1 < len(steps):
-            state.idx += 1
-            state.good = 0
+        done = state.good >= rules.completions_to_progress and state.idx + 1 < len(steps)
+        if done and step.gate == "run_entry" and any(c.blocking for c in tests):
+            state.good = rules.completions_to_progress
+            state.decision = Decision(
+                "hold",
+                "run_entry_tests_missing",
+                f"{v.reason} The walk criterion is met ({rules.completions_to_progress} pain-free "
+                f"brisk 30-min walks). Still missing before the first walk-run: "
+                f"{describe_missing(tests)} Until then, repeat: {step.label}.",
+                rule_catalogue()["readiness_max_pain"].citation,
+            )
+        elif done:
+            _progress(state, steps, day)
             state.decision = Decision(
                 "progress",
                 "completed_without_flare",
@@ -105,6 +157,40 @@ def _apply(state: _State, v: Verdict, steps: list[Step], rules: Rules) -> None:
                 (v.reason + more).strip(),
                 rule_catalogue()["completions_to_progress"].citation,
             )
+    elif v.kind == "none" and step.gate == "run_entry":
+        _gate_progress(state, steps, rules, day, tests)
+
+
+def _weekly_hold(
+    state: _State,
+    diary: dict[dt.date, DiaryEntry],
+    start: dt.date,
+    day: dt.date,
+    steps: list[Step],
+    rules: Rules,
+    before: tuple[int, dt.date],
+) -> None:
+    """After the last day of a plan week: hold when pain rose week to week (§4 rule 4)."""
+    rise = weekly_rise(diary, start, day, rules)
+    if rise is None:
+        return
+    if state.last_back is not None and state.last_back > day - dt.timedelta(days=7):
+        return  # the load was already reduced this week
+    undone = ""
+    if state.idx > before[0]:  # this day's entry moved the step on: stay where you were
+        state.idx, state.step_since = before
+        undone = " No progress this time."
+    state.good = 0
+    step = steps[state.idx]
+    state.decision = Decision(
+        "hold",
+        "weekly_pain_rising",
+        f"Pain should not increase week to week: your average session pain went from "
+        f"{rise.previous_mean:.1f}/10 in week {rise.week - 1} to {rise.mean:.1f}/10 in week "
+        f"{rise.week} (+{rise.rise:.1f}, limit {rules.weekly_pain_rise_hold}).{undone} "
+        f"Hold: repeat {step.label}; the count of good sessions starts again.",
+        rule_catalogue()["weekly_pain_rise_hold"].citation,
+    )
 
 
 def _kujala_review(
@@ -176,14 +262,23 @@ def walk_plan(
     rules: Rules,
     kujala: list[KujalaScore] | None = None,
     red_flag_days: list[dt.date] | None = None,
+    start_index: int = 0,
+    start_decision: Decision | None = None,
 ) -> Timeline:
-    """Replay the diary from `start` to `today`, then project to `end`."""
+    """Replay the diary from `start` to `today`, then project to `end`.
+
+    `start_index` and `start_decision` restart the ladder at a later step (e.g. after a
+    clinician's clearance); diary days before `start` are never read.
+    """
     kujala = sorted(kujala or [], key=lambda s: s.taken_on or dt.date.min)
     flag_days = sorted(d for d in (red_flag_days or []) if d >= start)
+    diary = {d: e for d, e in diary.items() if start <= d <= today}
+    first = steps[start_index]
     state = _State(
-        decision=Decision(
-            "start", "plan_start", f"Day 1 of your plan: {steps[0].label}.", steps[0].citation
-        )
+        idx=start_index,
+        step_since=start,
+        decision=start_decision
+        or Decision("start", "plan_start", f"Day 1 of your plan: {first.label}.", first.citation),
     )
     timeline = Timeline()
     day = start
@@ -199,11 +294,13 @@ def walk_plan(
             review, due, message = _kujala_review(day, start, kujala, rules)
             state.referral = review
             timeline.kujala_due, timeline.kujala_message = due, message
-        plan_day = _plan_day(steps[state.idx], start, day, state.decision, False, state.referral)
+        step = steps[state.idx]
+        plan_day = _plan_day(step, start, day, state.decision, False, state.referral)
         entry = diary.get(day)
+        before = (state.idx, state.step_since)
         if entry is not None:
             baseline = morning_baseline(diary, day, rules.baseline_days)
-            verdict = judge_day(entry, baseline, rules, steps[state.idx])
+            verdict = judge_day(entry, baseline, rules, step)
             if verdict.kind == "good" and not (
                 is_key_day(start, day) or entry.activity_id is not None
             ):
@@ -219,7 +316,21 @@ def walk_plan(
                 verdict.kind, verdict.rule, verdict.reason, verdict.citation
             )
             if state.referral is None:
-                _apply(state, verdict, steps, rules)
+                tests = (
+                    readiness_criteria(step, diary, state.step_since, day, rules)
+                    if step.gate == "run_entry"
+                    else []
+                )
+                _apply(state, verdict, steps, rules, day, tests)
+        if state.referral is None:
+            _weekly_hold(state, diary, start, day, steps, rules, before)
+        if step.gate == "run_entry" and state.referral is None:
+            # Where the entry criteria stand at the end of this day (today's logs included).
+            moved_on = state.idx > before[0]
+            plan_day.criteria = [
+                walk_criterion(rules.completions_to_progress if moved_on else state.good, rules),
+                *readiness_criteria(step, diary, before[1], day, rules),
+            ]
         timeline.days.append(plan_day)
         day += ONE_DAY
     timeline.referral = state.referral

@@ -27,6 +27,19 @@ class Decision:
 
 
 @dataclass
+class EntryCriterion:
+    """One entry criterion of a gated step (e.g. before the first walk-run), and where it stands."""
+
+    id: str  # brisk_walk | single_leg_squat_test | hop_test
+    label: str
+    met: bool
+    required: bool
+    blocking: bool  # holds the next step back (required and not met, or a logged test failed)
+    detail: str  # plain words: what was logged, what is missing
+    result: int | None = None  # latest test pain 0–10, when the criterion is a test
+
+
+@dataclass
 class Step:
     id: str
     phase: str  # settle | walk | walk_run | run | build
@@ -52,6 +65,7 @@ class PlanDay:
     decision: Decision | None = None
     projected: bool = False  # True for future days (assumes each step goes well)
     verdict: Decision | None = None  # what that day's diary entry said (past days)
+    criteria: list[EntryCriterion] = field(default_factory=list)  # gated step: entry criteria
 
     @property
     def load_min(self) -> int:
@@ -66,6 +80,7 @@ class Plan:
     referral: str | None = None
     pre_injury: str = ""  # where the build target came from, in words
     honesty: list[str] = field(default_factory=list)
+    clearance: str | None = None  # a clinician clearance restarted the plan, in words
 
     def day(self, day: dt.date) -> PlanDay | None:
         for d in self.steps:

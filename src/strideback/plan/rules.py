@@ -44,6 +44,10 @@ class Rules:
     single_run_max_ratio: float = 1.1
     history_weeks: int = 8
     default_weekly_run_min: int = 120
+    readiness_max_pain: int = 2
+    readiness_hop_required: int = 0
+    weekly_pain_rise_hold: int = 2
+    weekly_pain_min_entries: int = 2
 
 
 @lru_cache(maxsize=1)

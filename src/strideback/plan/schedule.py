@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from strideback.exercises import routine
+from strideback.exercises import get_exercise, routine
 from strideback.plan.ladder import week_template
 from strideback.plan.model import Session, Step
 
@@ -27,7 +27,7 @@ FLAT_NOTE = "Flat route only: no hills, no long downhill (evidence.md §5e, §10
 def _key_session(step: Step) -> Session:
     notes = " ".join(x for x in (step.notes, FLAT_NOTE) if x)
     if step.tests:
-        notes += " Readiness tests: " + ", ".join(step.tests) + "."
+        notes += " Readiness tests: " + ", ".join(get_exercise(t).name for t in step.tests) + "."
     return Session(
         kind=step.key_kind,
         minutes=step.key_minutes,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,6 +51,9 @@ class ActivityRow(Base):
     source_format: Mapped[str] = mapped_column(String(16))
     source_file: Mapped[str] = mapped_column(String(500))
     sport: Mapped[str] = mapped_column(String(32), index=True)
+    # True while the sport is a guess (GPX without <type>); false once the file, the export's
+    # activities.csv or the runner (set_sport) said it.
+    sport_guessed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sub_sport: Mapped[str | None] = mapped_column(String(32), nullable=True)
     name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     # Stored as naive UTC; utc_offset_s gives local time where the file said it.
@@ -64,6 +69,8 @@ class ActivityRow(Base):
     max_hr_bpm: Mapped[float | None] = mapped_column(Float, nullable=True)
     device: Mapped[str | None] = mapped_column(String(100), nullable=True)
     provenance: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    # Laps as compact JSON (see activities/laps.py): a few per activity, never queried alone.
+    laps: Mapped[str | None] = mapped_column(Text, nullable=True)
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     series: Mapped[ActivitySeries | None] = relationship(

@@ -50,6 +50,9 @@ class DiaryRow(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     # activities.id of that day's run (no foreign key: the activities table is another branch).
     activity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Run-readiness tests (coach_0002): pain 0–10 during the test, None = not done that day.
+    squat_test_pain: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hop_test_pain: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -64,7 +67,7 @@ class SettingRow(Base):
 
 
 class PlanStartRow(Base):
-    """When the plan started (the latest row wins)."""
+    """When the plan started (the latest row wins); a clinician clearance restarts it."""
 
     __tablename__ = "coach_plan_starts"
 
@@ -72,3 +75,7 @@ class PlanStartRow(Base):
     start_on: Mapped[dt.date] = mapped_column(Date)
     set_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     reason: Mapped[str] = mapped_column(String(200), default="")
+    # coach_0002: set when a clinician cleared the runner after a referral (the clearance
+    # covers every referral recorded on or before this day).
+    cleared_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    restart_step: Mapped[str | None] = mapped_column(String(40), nullable=True)  # ladder step id

@@ -88,14 +88,26 @@ def write_annotated(
     overlay: Overlay,
     *,
     proxies: list[Path] | None = None,
+    proxy_frames: list[int] | None = None,
     video: Path | None = None,
     fps: float = 30.0,
     max_side: int = 640,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Draw the overlay on each frame (from the proxies, or by decoding `video`)."""
+    """Draw the overlay on each frame (from the proxies, or by decoding `video`).
+
+    With several proxies and their frame counts (`proxy_frames`), each proxy is drawn and
+    encoded in its own process and the parts are joined without re-encoding (ffmpeg concat),
+    which halves the wall time on two cores; any failure there falls back to one process.
+    """
     if not proxies and video is None:
         raise ValueError("write_annotated needs proxies or the video path")
+    if proxies and proxy_frames and len(proxies) == len(proxy_frames) > 1:
+        try:
+            return _write_parallel(out_path, landmarks, overlay, proxies, proxy_frames, fps,
+                                   progress)  # fmt: skip
+        except Exception:  # noqa: BLE001 - fall back to the single-process path
+            pass
     total = len(landmarks)
 
     def source() -> Iterator[np.ndarray]:
@@ -103,20 +115,76 @@ def write_annotated(
             return _proxy_frames(proxies)
         return (f.image for f in iter_frames(video, max_side=max_side))  # type: ignore[arg-type]
 
-    def drawn() -> Iterator[np.ndarray]:
-        for i, frame in enumerate(source()):
-            if i >= total:
-                break
-            scale = frame.shape[1] / landmarks.width
-            _draw(frame, landmarks.points[i], scale, i, overlay)
-            if progress and i % 10 == 0:
-                progress(i, total)
-            yield frame
+    frames = _drawn(source(), landmarks.points, landmarks.width, overlay, 0, total, progress)
+    return _encode(out_path, frames, fps)
 
+
+def _drawn(
+    frames: Iterator[np.ndarray], points: np.ndarray, width: int, overlay: Overlay, start: int,
+    total: int, progress: Callable[[int, int], None] | None = None,
+) -> Iterator[np.ndarray]:  # fmt: skip
+    """Frames with the overlay drawn; `points[k]` belongs to frame `start + k` of the clip."""
+    for k, frame in enumerate(frames):
+        if k >= len(points):
+            break
+        _draw(frame, points[k], frame.shape[1] / width, start + k, overlay)
+        if progress and k % 10 == 0:
+            progress(start + k, total)
+        yield frame
+
+
+def _encode(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Path:
     try:
-        return _write_h264(out_path, drawn(), fps)
+        return _write_h264(out_path, frames, fps)
     except Exception:  # noqa: BLE001 - fall back to OpenCV's encoder
-        return _write_mp4v(out_path, drawn(), fps)
+        return _write_mp4v(out_path, frames, fps)
+
+
+def _segment(
+    out_path: str, proxy: str, points: np.ndarray, width: int, overlay: Overlay, start: int,
+    fps: float,
+) -> str:  # fmt: skip
+    frames = _drawn(_proxy_frames([Path(proxy)]), points, width, overlay, start, len(points))
+    _write_h264(Path(out_path), frames, fps)
+    return out_path
+
+
+def _write_parallel(
+    out_path: Path, landmarks: Landmarks, overlay: Overlay, proxies: list[Path],
+    counts: list[int], fps: float, progress: Callable[[int, int], None] | None,
+) -> Path:  # fmt: skip
+    import multiprocessing as mp
+    import subprocess
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+
+    import imageio_ffmpeg
+
+    total = len(landmarks)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
+    with tempfile.TemporaryDirectory(prefix="strideback-annotate-") as tmp:
+        parts = [Path(tmp) / f"part_{i:02d}.mp4" for i in range(len(proxies))]
+        with ProcessPoolExecutor(len(proxies), mp_context=mp.get_context("spawn")) as pool:
+            futures = [
+                pool.submit(_segment, str(part), str(proxy),
+                            landmarks.points[a : a + n], landmarks.width, overlay, int(a), fps)
+                for part, proxy, a, n in zip(parts, proxies, starts, counts, strict=True)
+            ]  # fmt: skip
+            done = 0
+            for future, n in zip(futures, counts, strict=True):
+                future.result()
+                done += n
+                if progress:
+                    progress(done, total)
+        listing = Path(tmp) / "parts.txt"
+        listing.write_text("".join(f"file '{p}'\n" for p in parts), encoding="utf-8")
+        subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+             "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy",
+             "-movflags", "+faststart", str(out_path)],
+            check=True, capture_output=True, timeout=300,
+        )  # fmt: skip
+    return out_path
 
 
 def _write_h264(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Path:
@@ -126,14 +194,15 @@ def _write_h264(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Pat
     h, w = first.shape[:2]
     h2, w2 = h - h % 2, w - w % 2  # yuv420p needs even sizes
     writer = imageio_ffmpeg.write_frames(
-        str(out_path), (w2, h2), fps=fps, codec="libx264", pix_fmt_in="rgb24",
+        str(out_path), (w2, h2), fps=fps, codec="libx264", pix_fmt_in="bgr24",
         pix_fmt_out="yuv420p", macro_block_size=1, quality=None,
-        output_params=["-preset", "veryfast", "-crf", "23", "-movflags", "+faststart"],
+        # ultrafast: ~2x less CPU than veryfast for a ~2x larger file (a few MB per 30 s)
+        output_params=["-preset", "ultrafast", "-crf", "23", "-movflags", "+faststart"],
         ffmpeg_log_level="error",
     )  # fmt: skip
     writer.send(None)
     for f in itertools.chain([first], frames):
-        writer.send(np.ascontiguousarray(cv2.cvtColor(f[:h2, :w2], cv2.COLOR_BGR2RGB)))
+        writer.send(np.ascontiguousarray(f[:h2, :w2]))
     writer.close()
     return out_path
 

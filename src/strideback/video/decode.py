@@ -181,6 +181,7 @@ def iter_frames(
         cap.release()
 
 
+SEEK_MARGIN_S = 0.5
 _SHOWINFO = re.compile(r"\bn:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:\s*(-?[0-9.eE+-]+)")
 
 
@@ -211,7 +212,10 @@ def ffmpeg_frames(
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info",
            "-threads", str(threads), "-copyts"]  # fmt: skip
     if start_s:
-        cmd += ["-ss", f"{start_s:.6f}"]
+        # Seek a little early and cut on the frame times here, so that consecutive chunks
+        # (stop_s of one == start_s of the next) share no frame and miss none, even when a
+        # frame sits exactly on the boundary of a variable-frame-rate clip.
+        cmd += ["-ss", f"{max(0.0, start_s - SEEK_MARGIN_S):.6f}"]
     cmd += [
         "-i", str(path), "-map", "0:v:0", "-an", "-sn",
         "-vf", f"scale={w}:{h}:flags=area,showinfo=checksum=0",
@@ -243,7 +247,7 @@ def ffmpeg_frames(
             t = times.get(timeout=60)
             if t is None:
                 break
-            if start_s is not None and t < start_s - 1e-6:
+            if start_s is not None and t < start_s:
                 continue
             if stop_s is not None and t >= stop_s:
                 break

@@ -34,7 +34,8 @@ from strideback.video.decode import (
 from strideback.video.pose import JOINTS, Landmarks
 
 Progress = Callable[[int, int], None]
-DEFAULT_MAX_SIDE = 640
+DEFAULT_MAX_SIDE = 640  # pose input: the runner stays >= ~256 px tall, the model's input
+PROXY_MAX_SIDE = 480  # frames kept for the annotated video (cheaper to encode and draw)
 MIN_FRAMES_PER_WORKER = 90
 
 
@@ -43,6 +44,7 @@ class Extraction:
     info: VideoInfo
     landmarks: Landmarks
     proxies: list[Path]  # downscaled frames, in order (for the annotated video)
+    proxy_frames: list[int]  # frames in each proxy
     proxy_size: tuple[int, int]  # (width, height) of the proxy frames
     seconds: float
 
@@ -81,6 +83,7 @@ def _worker(
     video: str,
     chunk: Chunk,
     size: tuple[int, int],
+    proxy_size: tuple[int, int],
     proxy: str | None,
     backend: str,
     out_q,
@@ -108,9 +111,14 @@ def _worker(
             if proxy:
                 if writer is None:
                     writer = cv2.VideoWriter(
-                        proxy, cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (rgb.shape[1], rgb.shape[0])
+                        proxy, cv2.VideoWriter_fourcc(*"MJPG"), 30.0, proxy_size
                     )
-                writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+                small = (
+                    rgb
+                    if proxy_size == size
+                    else cv2.resize(rgb, proxy_size, interpolation=cv2.INTER_AREA)
+                )
+                writer.write(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
             result = pose.process(rgb, int(t_s * 1000))
             times.append(t_s)
             pts.append(result if result is not None else np.full((n_joints, 4), np.nan, np.float32))
@@ -208,18 +216,27 @@ def extract_landmarks(
                       else os.cpu_count() or 1)  # fmt: skip
     chunks = _chunks(info, workers)
     size = scaled_size(info.width, info.height, max_side)
+    proxy_size = scaled_size(info.width, info.height, min(max_side, PROXY_MAX_SIDE))
     ctx = mp.get_context("spawn")
     cpus = _cpus_for(len(chunks), pin)
     out_q = ctx.Queue()
     with tempfile.TemporaryDirectory(prefix="strideback-pose-") as tmp:
         logs = [Path(tmp) / f"worker_{c.index}.log" for c in chunks]
-        proxies = [
-            (proxy_dir / f"proxy_{c.index:02d}.avi") if proxy_dir else None for c in chunks
-        ]
+        proxies = [(proxy_dir / f"proxy_{c.index:02d}.avi") if proxy_dir else None for c in chunks]
         procs = [
             ctx.Process(
                 target=_worker,
-                args=(str(video), c, size, str(p) if p else None, backend, out_q, str(log), cpu),
+                args=(
+                    str(video),
+                    c,
+                    size,
+                    proxy_size,
+                    str(p) if p else None,
+                    backend,
+                    out_q,
+                    str(log),
+                    cpu,
+                ),  # fmt: skip
                 daemon=True,
             )
             for c, p, log, cpu in zip(chunks, proxies, logs, cpus, strict=True)
@@ -274,6 +291,7 @@ def extract_landmarks(
         info=info,
         landmarks=landmarks,
         proxies=[p for p in proxies if p is not None and p.exists()],
-        proxy_size=size,
+        proxy_frames=[len(p[0]) for p in parts] if all(p and p.exists() for p in proxies) else [],
+        proxy_size=proxy_size,
         seconds=time.perf_counter() - started,
     )
