@@ -11,6 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from strideback.activities import service
+from strideback.activities.parse import parse_item
+from strideback.activities.sources import FileItem
 from strideback.activities.sports import guess_sport, sport_from_name
 from strideback.cli import app
 from strideback.load.service import load_items, weekly_load
@@ -48,6 +50,21 @@ def test_guess_uses_speed_and_climbing():
     assert guess_sport(None, None, None, None)[0] == "other"
     # the name wins over the numbers
     assert guess_sport("Evening ride", 10_000, 3_600, 50) == ("cycling", "guessed-from-name")
+
+
+@pytest.mark.parametrize(
+    ("file", "sport", "how"),
+    [
+        ("Runalyze__runkeeper-negative-time-step-at-start.gpx", "cycling", "guessed-from-name"),
+        ("Runalyze__strava-export.gpx", "running", "guessed-from-name"),  # "Nachtlauf"
+        ("sports-lib__movescount.gpx", "running", "guessed-from-speed"),  # "Move"
+        ("sports-lib__garmin.gpx", "running", None),  # <type>running</type>: not a guess
+    ],
+)
+def test_real_gpx_files_without_type_get_a_marked_guess(activities_dir: Path, file, sport, how):
+    parsed = parse_item(FileItem(name=file, path=activities_dir / file))
+    (activity,) = parsed.activities
+    assert (activity.sport, activity.provenance.get("sport")) == (sport, how)
 
 
 def test_guessed_sport_is_marked_and_can_be_corrected(db, activities_dir: Path):

@@ -9,12 +9,16 @@ test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import gzip
+import io
 import os
 import re
 import socket
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,15 +42,19 @@ CHROMIUM_ARGS = [
 SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 DAY0 = dt.date(2026, 3, 2)  # the test clock's first day (a Monday)
 PHONE = {"width": 390, "height": 844}
+# Uploaded as loose files next to the Strava export below.
 REAL_FILES = [
-    "Runalyze__Standard.fit",
     "Runalyze__Standard.tcx",
-    "Runalyze__strava-export.gpx",
-    "GoldenCheetah__14582164182.fit.gz",
     "GoldenCheetah__3386684871.fit",
-    "Runalyze__hr-not-always-there.gpx",
+    "Runalyze__hr-not-always-there.gpx",  # a GPX without <type>: its sport is guessed
     "Runalyze__Multiple-Trainings.tcx",
-    "GoldenCheetah__Move_2014_01_16_19_48_44.gpx",
+]
+# Inside the Strava bulk export: (activity id, Activity Name, Activity Type, corpus file).
+STRAVA_FILES = [
+    ("4101", "Strava morning run", "Run", "Runalyze__Standard.fit"),
+    ("4102", "Strava park loop", "Run", "Runalyze__strava-export.gpx"),
+    ("4103", "Strava zwift ride", "Virtual Ride", "GoldenCheetah__14582164182.fit.gz"),
+    ("4104", "Strava river run", "Run", "GoldenCheetah__Move_2014_01_16_19_48_44.gpx"),
 ]
 
 
@@ -86,6 +94,34 @@ def synthetic_gpx(folder: Path) -> list[Path]:
         path.write_text(gpx.to_xml(), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def strava_export(activities_dir: Path, synthetic: list[Path], path: Path) -> dict[str, str]:
+    """A Strava bulk-export zip (activities.csv + activities/*.fit.gz, *.gpx) built from real
+    corpus files and the synthetic runs; returns member -> Activity Name."""
+    rows = [(aid, name, kind, activities_dir / src) for aid, name, kind, src in STRAVA_FILES]
+    rows += [
+        (str(5000 + k), f"Strava synthetic {k}", "Run", gpx) for k, gpx in enumerate(synthetic)
+    ]
+    names = {}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Activity ID", "Activity Date", "Activity Name", "Activity Type", "Filename"])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for aid, name, kind, source in rows:
+            data = source.read_bytes()
+            if source.suffix.lower() == ".fit":
+                member, data = f"activities/{aid}.fit.gz", gzip.compress(data)
+            elif source.name.endswith(".fit.gz"):
+                member = f"activities/{aid}.fit.gz"
+            else:
+                member = f"activities/{aid}.gpx"
+            zf.writestr(member, data)
+            writer.writerow([aid, "Mar 1, 2026, 7:00:00 AM", name, kind, member])
+            names[member] = name
+        zf.writestr("activities.csv", out.getvalue())
+        zf.writestr("profile.csv", "Athlete ID\n1\n")
+    return names
 
 
 @pytest.fixture(scope="module")
@@ -162,21 +198,40 @@ def test_runner_journey(server: dict, browser, activities_dir: Path, tmp_path: P
     page = context.new_page()
     external = no_external_requests(page, base)
 
-    # 1. Import real files (and the synthetic spike) through the upload form.
-    files = [activities_dir / name for name in REAL_FILES] + synthetic_gpx(tmp_path)
+    # 1. Import a Strava bulk export (real files + the synthetic spike) and loose real files
+    # through the upload form: progress shows, then the names from activities.csv.
+    archive = tmp_path / "export_4242.zip"
+    strava_names = strava_export(activities_dir, synthetic_gpx(tmp_path), archive)
+    files = [archive] + [activities_dir / name for name in REAL_FILES]
     page.goto(f"{base}/activities")
     page.set_input_files("input[name=files]", [str(f) for f in files])
     page.click("form[action='/activities/upload'] button[type=submit]")
     job = page.locator("#upload-result .job")
     job.wait_for(timeout=15_000)
+    assert job.locator("progress").count() == 1  # progress bar shown while it runs
+    shot(page, "activities-import-progress")
     page.wait_for_selector("#upload-result .job[data-status=done]", timeout=120_000)
     assert "imported" in job.inner_text()
     page.reload()  # the finished job is still listed after a reload
     assert page.locator(".jobs .job[data-status=done]").count() >= 1
     rows = page.locator("table.activities tbody tr")
     assert rows.count() >= 8
-    assert "running" in page.locator("table.activities").inner_text()
+    table = page.locator("table.activities").inner_text()
+    assert "running" in table
+    missing = [n for n in strava_names.values() if n not in table]
+    assert not missing, f"names from activities.csv not listed: {missing}"
     shot(page, "activities")
+
+    # 1b. The guessed sport is marked; correcting it on the detail page clears the mark.
+    guessed_row = page.locator("table.activities tbody tr", has=page.locator(".guessed")).first
+    guessed_row.locator("a").first.click()
+    page.wait_for_selector("[data-testid=sport-guessed]")
+    page.select_option("form.sport-form select[name=sport]", "walking")
+    page.click("form.sport-form button[type=submit]")
+    page.wait_for_selector("p.ok")
+    assert "walking" in page.locator("[data-testid=sport]").inner_text()
+    assert page.locator("[data-testid=sport-guessed]").count() == 0
+    page.goto(f"{base}/activities")
 
     # 2. An activity's detail page has real charts.
     page.click("table.activities tbody tr:first-child a")
@@ -279,7 +334,41 @@ def test_runner_journey(server: dict, browser, activities_dir: Path, tmp_path: P
         page.click("form[action='/settings/export'] button")
     assert download.value.suggested_filename.endswith(".zip")
 
-    # 9. Phone width: the pages still fit and the charts scroll inside their box.
+    # 9. Back on track after the flare: good days (posted like the form does) up to the
+    # 30-min brisk walk, where Today shows the run-entry checklist; logging the single-leg
+    # squat test in the diary form ticks its item.
+    token = next(c["value"] for c in context.cookies() if c["name"] == "sb_csrf")
+    for k in range(8, 30):
+        clock["day"] = DAY0 + dt.timedelta(days=k)
+        if 'data-testid="entry-criteria"' in page.request.get(f"{base}/").text():
+            break
+        r = page.request.post(
+            f"{base}/diary",
+            form={
+                "csrf_token": token,
+                "day": clock["day"].isoformat(),
+                "pain_during": "1",
+                "pain_after": "1",
+                "pain_next_morning": "0",
+                "done": "done",
+            },
+            max_redirects=0,
+        )
+        assert r.status == 303, r.text()
+    else:
+        pytest.fail("the plan never reached the run-entry step")
+    page.goto(f"{base}/")
+    squat = page.locator("[data-criterion=single_leg_squat_test]")
+    assert squat.get_attribute("data-met") == "no"
+    assert page.locator("[data-criterion=brisk_walk]").count() == 1
+    shot(page, "today-entry-criteria")
+    page.locator("#diary-form input[name=squat_test_pain]").fill("1")
+    page.locator("#diary-form button[type=submit]").click()
+    page.locator("#diary-form .ok").wait_for(timeout=10_000)
+    page.reload()
+    assert page.locator("[data-criterion=single_leg_squat_test]").get_attribute("data-met") == "yes"
+
+    # 10. Phone width: the pages still fit and the charts scroll inside their box.
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
     mobile = phone.new_page()
     for name, path in [
@@ -287,6 +376,9 @@ def test_runner_journey(server: dict, browser, activities_dir: Path, tmp_path: P
         ("load", "/load?weeks=12"),
         ("plan", "/plan"),
         ("diary", "/diary"),
+        ("activities", "/activities"),
+        ("check", "/check"),
+        ("settings", "/settings"),
     ]:
         mobile.goto(f"{base}{path}")
         width = mobile.evaluate("document.documentElement.scrollWidth")

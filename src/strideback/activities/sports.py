@@ -63,15 +63,15 @@ def strava_type(activity_type: str | None) -> str | None:
 
 # Guessing a sport from movement, for files that name none (GPX without <type>).
 # Speeds are moving speeds (distance / moving time); climbing is ascent per km of distance.
-# A slow pace on steep ground is hiking (mountain walkers average ~0.5-1.5 m/s, and steady
-# 6 % average grades are mountain terrain); on flatter ground it is walking; a faster pace is
-# running; above RIDE_ABOVE_MPS (23 km/h) it is cycling. These are plain heuristics, not
-# evidence-based rules: the result is marked "guessed" and the runner can correct it.
+# Below WALK_BELOW_MPS (6.8 km/h) it is on foot but not running: a hike when it climbs at
+# least HIKE_CLIMB_M_PER_KM (3 % on average: hilly or mountain ground), a walk otherwise.
+# Faster is running (steep trail runs in the corpus climb 40-65 m/km at 2.5-3.3 m/s, so
+# climbing alone does not make a hike); above RIDE_ABOVE_MPS (23 km/h) it is cycling.
+# These are plain heuristics, not evidence-based rules: the result is marked "guessed" and
+# the runner can correct it (set_sport).
 WALK_BELOW_MPS = 1.9
 RIDE_ABOVE_MPS = 6.5
-HIKE_BELOW_MPS = 2.5  # uphill-heavy outings slower than this are hikes
-HIKE_CLIMB_M_PER_KM = 60.0  # >= 6 % average climbing
-WALK_TO_HIKE_CLIMB_M_PER_KM = 30.0  # a walk with >= 3 % average climbing is a hike
+HIKE_CLIMB_M_PER_KM = 30.0
 
 
 def sport_from_name(name: str | None) -> str | None:
@@ -101,9 +101,7 @@ def guess_sport(
     if speed > RIDE_ABOVE_MPS:
         return "cycling", "guessed-from-speed"
     if speed < WALK_BELOW_MPS:
-        if climb >= WALK_TO_HIKE_CLIMB_M_PER_KM:
+        if climb >= HIKE_CLIMB_M_PER_KM:
             return "hiking", "guessed-from-speed-and-climb"
         return "walking", "guessed-from-speed"
-    if speed < HIKE_BELOW_MPS and climb >= HIKE_CLIMB_M_PER_KM:
-        return "hiking", "guessed-from-speed-and-climb"
     return "running", "guessed-from-speed"

@@ -116,7 +116,7 @@ def _worker(
                 small = (
                     rgb
                     if proxy_size == size
-                    else cv2.resize(rgb, proxy_size, interpolation=cv2.INTER_AREA)
+                    else cv2.resize(rgb, proxy_size, interpolation=cv2.INTER_LINEAR)
                 )
                 writer.write(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
             result = pose.process(rgb, int(t_s * 1000))

@@ -1,7 +1,8 @@
 """Memoise expensive read-only service results until the activities table changes.
 
 The Load page recomputes ten years of weeks from summary rows on every visit otherwise.
-The fingerprint (row count, highest id, latest import time) costs one aggregate query.
+The fingerprint (row count, highest id, latest import time, rows and id sum per sport, so a
+corrected sport counts too) costs two aggregate queries.
 """
 
 from __future__ import annotations
@@ -18,15 +19,21 @@ from strideback.store.db import Database
 
 
 def activities_fingerprint(db: Database) -> tuple:
+    """Changes whenever an import adds rows or a sport is corrected (also from the CLI)."""
     with db.session() as session:
-        row = session.execute(
+        totals = session.execute(
             select(
                 func.count(ActivityRow.id),
                 func.max(ActivityRow.id),
                 func.max(ActivityRow.imported_at),
             )
         ).one()
-    return tuple(row)
+        by_sport = session.execute(
+            select(ActivityRow.sport, func.count(ActivityRow.id), func.sum(ActivityRow.id))
+            .group_by(ActivityRow.sport)
+            .order_by(ActivityRow.sport)
+        ).all()
+    return (*totals, *(tuple(row) for row in by_sport))
 
 
 class ResultCache:

@@ -18,6 +18,12 @@ PAIN_FIELDS = {
     "pain_after": "Pain after activity",
     "pain_next_morning": "Pain next morning",
 }
+# Run-readiness tests before the first walk-run step (coach: evidence.md §5e): pain 0-10
+# felt during the test, optional; the coach keeps a stored result the form leaves empty.
+READINESS_FIELDS = {
+    "squat_test_pain": "Single-leg squat test pain",
+    "hop_test_pain": "Hop test pain",
+}
 NOTE_MAX = 1000
 
 
@@ -80,7 +86,7 @@ def parse_diary_form(
     day = parse_day(_text(form, "day"), today, errors)
     pains = {
         name: parse_pain(_text(form, name), label, name, errors)
-        for name, label in PAIN_FIELDS.items()
+        for name, label in (PAIN_FIELDS | READINESS_FIELDS).items()
     }
     swelling = _text(form, "swelling") or "none"
     if swelling not in SWELLING:
@@ -114,5 +120,7 @@ def parse_diary_form(
         red_flag=_checked(form, "red_flag"),
         note=note,
         activity_id=activity_id,
+        squat_test_pain=pains["squat_test_pain"],
+        hop_test_pain=pains["hop_test_pain"],
     )
     return entry, errors

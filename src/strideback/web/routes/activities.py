@@ -4,9 +4,11 @@ imported as a background job."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from strideback.domain import RUN_SUB_SPORTS, SPORTS
 from strideback.web import backends
 from strideback.web.deps import attempt, get_config, get_db, get_jobs, is_htmx, render, units
 from strideback.web.jobs import run_import_job
@@ -14,7 +16,7 @@ from strideback.web.uploads import new_upload_folder, save_uploads
 from strideback.web.views import activity_charts
 
 router = APIRouter()
-SPORT_CHOICES = ("running", "walking", "hiking", "cycling", "swimming", "other")
+SPORT_CHOICES = SPORTS
 
 
 def _list_context(request: Request, page: int, sport: str | None) -> dict:
@@ -79,8 +81,21 @@ async def upload_activities(request: Request) -> Response:
     return render(request, "activities.html", status_code=status, active="activities", **context)
 
 
-@router.get("/activities/{activity_id}", response_class=HTMLResponse)
-def activity_detail(request: Request, activity_id: int) -> Response:
+def sport_was_guessed(activity: object) -> bool:
+    """True when the importer had to guess the sport (the file named none)."""
+    try:
+        return bool(backends.call("activities", "is_guessed", activity))
+    except (backends.NotAvailable, AttributeError, TypeError):
+        return bool(getattr(activity, "sport_guessed", False))
+
+
+def _detail(
+    request: Request,
+    activity_id: int,
+    status: int = 200,
+    sport_error: str | None = None,
+    sport_saved: bool = False,
+) -> Response:
     try:
         activity, unavailable = attempt(
             lambda: backends.call("activities", "get_activity", get_db(request), activity_id)
@@ -95,9 +110,49 @@ def activity_detail(request: Request, activity_id: int) -> Response:
     return render(
         request,
         "activity.html",
+        status_code=status,
         active="activities",
         activity=activity,
         activity_id=activity_id,
         charts=charts,
         unavailable=unavailable,
+        guessed=sport_was_guessed(activity) if activity else False,
+        can_set_sport=backends.available("activities", "set_sport"),
+        sports=SPORTS,
+        run_sub_sports=RUN_SUB_SPORTS,
+        sport_error=sport_error,
+        sport_saved=sport_saved,
     )
+
+
+@router.get("/activities/{activity_id}", response_class=HTMLResponse)
+def activity_detail(request: Request, activity_id: int, saved: int = 0) -> Response:
+    return _detail(request, activity_id, sport_saved=bool(saved))
+
+
+@router.post("/activities/{activity_id}/sport", response_class=HTMLResponse)
+async def correct_sport(request: Request, activity_id: int) -> Response:
+    """Correct a (guessed) sport; the load pages then count the activity as what it was."""
+    form = await request.form()
+    sport = str(form.get("sport") or "").strip()
+    sub_sport = str(form.get("sub_sport") or "").strip() or None
+    if sport not in SPORTS:
+        return _detail(
+            request, activity_id, 422, sport_error=f"Choose a sport: {', '.join(SPORTS)}."
+        )
+    if sport != "running":
+        sub_sport = None  # the running types do not apply to other sports
+    try:
+        await run_in_threadpool(
+            backends.call, "activities", "set_sport", get_db(request), activity_id, sport, sub_sport
+        )
+    except LookupError:
+        return render(
+            request, "error.html", status_code=404, message=f"No activity number {activity_id}."
+        )
+    except ValueError as exc:
+        return _detail(request, activity_id, 422, sport_error=str(exc))
+    except backends.NotAvailable as exc:
+        return _detail(request, activity_id, 503, sport_error=f"Not available yet: {exc}.")
+    request.app.state.cache.clear()  # weekly load counts runs by sport
+    return RedirectResponse(f"/activities/{activity_id}?saved=1", status_code=303)

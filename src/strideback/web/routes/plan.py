@@ -5,12 +5,52 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from strideback.web import backends
-from strideback.web.deps import attempt, get_db, render, today
+from strideback.web.deps import attempt, get_db, is_htmx, render, today
 
 router = APIRouter()
+# Where the plan may restart after a clinician's clearance (coach.service.RESTART_STEPS).
+RESTART_CHOICES = (
+    ("settle", "Settle: relative rest from running, easy flat walks of 15–20 min (safest)"),
+    ("walk", "Walk: 20-minute walks, if the clinician says you are ready for them"),
+)
+CLEARANCE_NOTE_MAX = 200
+
+
+def clearance_context(
+    request: Request, next_page: str, error: str | None = None, values: dict | None = None
+) -> dict:
+    """What _clearance_form.html needs (Today and Plan show it when the decision is refer)."""
+    return {
+        "restart_choices": RESTART_CHOICES,
+        "clearance_values": values or {},
+        "clearance_error": error,
+        "clearance_next": next_page,
+        "today": today(request),
+    }
+
+
+def parse_clearance(fields: dict[str, str], day: dt.date) -> tuple[dict, str | None]:
+    """Keyword arguments for clear_by_clinician from the form, or a message saying what is wrong."""
+    step = fields.get("restart_step", "settle").strip() or "settle"
+    if step not in dict(RESTART_CHOICES):
+        return {}, "Choose where the plan restarts: settle or walk."
+    start_text = fields.get("start", "").strip()
+    start = day
+    if start_text:
+        try:
+            start = dt.date.fromisoformat(start_text)
+        except ValueError:
+            return {}, f"'{start_text}' is not a date: use YYYY-MM-DD, e.g. {day.isoformat()}."
+        if start < day:
+            return {}, f"The restart day cannot be in the past (today is {day.isoformat()})."
+    note = fields.get("note", "").strip()
+    if len(note) > CLEARANCE_NOTE_MAX:
+        return {}, f"The note is too long ({len(note)} characters; at most {CLEARANCE_NOTE_MAX})."
+    return {"start": start, "restart_step": step, "note": note}, None
 
 
 def calendar_weeks(steps: list, start: dt.date | None = None) -> list[list[tuple[dt.date, object]]]:
@@ -51,8 +91,41 @@ def plan_page(request: Request, weeks: int = 8) -> Response:
         view=view,
         calendar=calendar_weeks(steps),
         unavailable=unavailable,
-        today=day,
         weeks=weeks,
+        **clearance_context(request, "/plan"),
+    )
+
+
+@router.post("/plan/clearance", response_class=HTMLResponse)
+async def clinician_clearance(request: Request) -> Response:
+    """A clinician cleared the runner after a referral: restart the plan (CSRF-protected)."""
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    day = today(request)
+    next_page = fields.get("next", "/")
+    next_page = next_page if next_page in ("/", "/plan") else "/"
+    kwargs, error = parse_clearance(fields, day)
+    if error is None:
+        try:
+            await run_in_threadpool(
+                backends.call, "coach", "clear_by_clinician", get_db(request), day, **kwargs
+            )
+        except ValueError as exc:
+            error = str(exc)
+        except backends.NotAvailable as exc:
+            error = f"The clearance cannot be recorded yet: {exc}."
+    if error is None:
+        if is_htmx(request):
+            return Response(status_code=200, headers={"HX-Redirect": next_page})
+        return RedirectResponse(next_page, status_code=303)
+    context = clearance_context(request, next_page, error=error, values=fields)
+    if is_htmx(request):
+        return render(request, "_clearance_form.html", status_code=422, **context)
+    return render(
+        request,
+        "error.html",
+        status_code=422,
+        message=f"The clearance was not recorded: {error}",
     )
 
 

@@ -22,6 +22,7 @@ from strideback.web.deps import (
     today,
 )
 from strideback.web.forms import DONE, SWELLING, FormErrors, parse_diary_form
+from strideback.web.routes.plan import clearance_context
 from strideback.web.views import diary_chart
 
 router = APIRouter()
@@ -56,6 +57,8 @@ def _form_context(
                     "red_flag": entry.red_flag,
                     "note": entry.note,
                     "activity_id": entry.activity_id,
+                    "squat_test_pain": entry.squat_test_pain,
+                    "hop_test_pain": entry.hop_test_pain,
                 }
             )
     return {
@@ -86,7 +89,7 @@ def today_page(request: Request) -> Response:
         day=day,
         red_flag_text=cfg.red_flag_text,
         red_flag_citation=cfg.red_flag_citation,
-        **_form_context(request, entry, day),
+        **(clearance_context(request, "/") | _form_context(request, entry, day)),
     )
 
 

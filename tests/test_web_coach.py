@@ -1,0 +1,222 @@
+"""The dashboard over the real coach service: run-entry checklist, readiness tests in the
+diary form, and the clinician clearance after a referral (TestClient, real SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from strideback.domain import DiaryEntry
+from strideback.web import create_app
+
+coach = pytest.importorskip("strideback.coach.service")
+START = dt.date(2026, 3, 2)
+
+
+def day(offset: int) -> dt.date:
+    return START + dt.timedelta(days=offset)
+
+
+@pytest.fixture()
+def app_and_clock(db_url: str):
+    clock = {"day": START}
+    app = create_app(db_url, jobs_in_processes=False, today=lambda: clock["day"])
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        yield client, app.state.db, clock
+
+
+def token(client: TestClient) -> str:
+    client.get("/healthz")
+    if not client.cookies.get("sb_csrf"):
+        client.get("/")
+    return client.cookies.get("sb_csrf")
+
+
+def checked_in(db) -> None:
+    from test_coach_assess import pfp_answers
+
+    coach.run_check(db, pfp_answers(), START)
+
+
+def good_days(db, offsets) -> None:
+    for k in offsets:
+        coach.log_day(
+            db, DiaryEntry(day(k), pain_during=1, pain_after=1, pain_next_morning=0, done="done")
+        )
+
+
+def criteria(page: str) -> dict[str, tuple[str, str]]:
+    """criterion id -> (css state, data-met) from the Today page."""
+    return {
+        m.group(2): (m.group(1), m.group(3))
+        for m in re.finditer(
+            r'<li class="criterion (\w+)" data-criterion="(\w+)" data-met="(\w+)"', page
+        )
+    }
+
+
+def test_checklist_only_on_the_gated_walk_step(app_and_clock) -> None:
+    client, db, clock = app_and_clock
+    checked_in(db)
+    good_days(db, range(0, 8))
+    clock["day"] = day(3)  # the 20-min walk step: no entry criteria yet
+    page = client.get("/").text
+    assert 'data-testid="entry-criteria"' not in page
+    clock["day"] = day(8)  # the 30-min brisk walk, the entry test for running
+    page = client.get("/").text
+    assert 'data-testid="entry-criteria"' in page
+    view = coach.todays_session(db, day(8))
+    expected = {c.id: ("yes" if c.met else "no") for c in view.entry_criteria}
+    found = criteria(page)
+    assert {k: v[1] for k, v in found.items()} == expected
+    assert found["brisk_walk"][0] == "blocking" and found["single_leg_squat_test"][0] == "blocking"
+    assert found["hop_test"][0] == "open"  # optional and not done: not holding the plan
+    assert "(optional)" in page and "0 of 2" in page
+    # The readiness fields are open on the diary form while the checklist shows.
+    assert re.search(r'<details class="readiness" open', page)
+
+
+def test_logging_the_squat_test_meets_its_criterion(app_and_clock) -> None:
+    client, db, clock = app_and_clock
+    checked_in(db)
+    good_days(db, range(0, 12))
+    clock["day"] = day(12)
+    before = criteria(client.get("/").text)
+    assert before["brisk_walk"][1] == "yes" and before["single_leg_squat_test"][1] == "no"
+    r = client.post(
+        "/diary",
+        data={
+            "csrf_token": token(client),
+            "day": day(12).isoformat(),
+            "pain_during": "1",
+            "pain_next_morning": "0",
+            "done": "done",
+            "squat_test_pain": "1",
+            "hop_test_pain": "2",
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:300]
+    (stored,) = coach.diary(db, day(12), day(12))
+    assert (stored.squat_test_pain, stored.hop_test_pain) == (1, 2)
+    after = criteria(client.get("/").text)
+    assert after["single_leg_squat_test"] == ("met", "yes")
+    edit = client.get(f"/diary/{day(12).isoformat()}").text
+    assert re.search(r'name="squat_test_pain"[^>]*value="1"', edit)
+    assert re.search(r'name="hop_test_pain"[^>]*value="2"', edit)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"squat_test_pain": "11"}, "Single-leg squat test pain must be a whole number from 0"),
+        ({"hop_test_pain": "abc"}, "Hop test pain must be a number from 0"),
+        ({"hop_test_pain": "-2"}, "Hop test pain must be a whole number from 0"),
+    ],
+)
+def test_readiness_inputs_are_validated(app_and_clock, fields: dict, message: str) -> None:
+    client, db, _ = app_and_clock
+    r = client.post(
+        "/diary",
+        data={"csrf_token": token(client), "day": START.isoformat(), **fields},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 422
+    assert message in r.text
+    assert re.search(r'<details class="readiness"[^>]* open', r.text)  # the error is visible
+    assert coach.diary(db) == []
+
+
+def test_a_readiness_result_alone_is_a_valid_entry(app_and_clock) -> None:
+    client, db, _ = app_and_clock
+    r = client.post(
+        "/diary",
+        data={"csrf_token": token(client), "day": START.isoformat(), "squat_test_pain": "0"},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200 and "Saved the diary" in r.text
+    assert coach.diary(db)[0].squat_test_pain == 0
+
+
+def referred(db) -> None:
+    """Two step-backs in a row on the 20-min walk step: the plan refers (coach rule)."""
+    checked_in(db)
+    good_days(db, (0, 2))
+    coach.log_day(db, DiaryEntry(day(4), pain_during=7, pain_next_morning=1, done="done"))
+    coach.log_day(db, DiaryEntry(day(7), pain_during=1, pain_next_morning=1, limp=True))
+
+
+def test_clearance_form_shows_on_referral_and_restarts_the_plan(app_and_clock) -> None:
+    client, db, clock = app_and_clock
+    referred(db)
+    clock["day"] = day(10)
+    page = client.get("/").text
+    assert "action-refer" in page and 'data-testid="clearance-form"' in page
+    assert 'data-testid="clearance-form"' in client.get("/plan").text
+    tok = token(client)
+    # CSRF protected like every form.
+    r = client.post("/plan/clearance", data={"restart_step": "walk"})
+    assert r.status_code == 403
+    # Bad input: a clear message, nothing recorded.
+    for fields, message in [
+        ({"restart_step": "sprint"}, "Choose where the plan restarts"),
+        ({"start": "tomorrow"}, "is not a date"),
+        ({"start": day(9).isoformat()}, "cannot be in the past"),
+        ({"note": "x" * 201}, "The note is too long"),
+    ]:
+        r = client.post(
+            "/plan/clearance",
+            data={"csrf_token": tok, **fields},
+            headers={"HX-Request": "true"},
+        )
+        assert r.status_code == 422 and message in r.text, fields
+        assert 'id="clearance-form"' in r.text
+    assert coach.last_clearance(db) is None
+    r = client.post(
+        "/plan/clearance",
+        data={
+            "csrf_token": tok,
+            "restart_step": "walk",
+            "start": day(10).isoformat(),
+            "note": "Dr Example, physio",
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    cleared = coach.last_clearance(db)
+    assert (cleared.cleared_on, cleared.start, cleared.restart_step) == (
+        day(10),
+        day(10),
+        "walk_20",
+    )
+    page = client.get("/").text
+    assert 'data-testid="clearance-form"' not in page
+    assert 'data-testid="clearance"' in page and "Cleared by a clinician" in page
+    assert "action-refer" not in page
+    plan = client.get("/plan").text
+    assert 'data-testid="plan-clearance"' in plan
+
+
+def test_htmx_clearance_redirects_and_needs_a_check_first(app_and_clock) -> None:
+    client, db, clock = app_and_clock
+    tok = token(client)
+    r = client.post(
+        "/plan/clearance",
+        data={"csrf_token": tok, "restart_step": "settle"},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 422 and "take the check first" in r.text
+    referred(db)
+    clock["day"] = day(10)
+    r = client.post(
+        "/plan/clearance",
+        data={"csrf_token": tok, "restart_step": "settle", "next": "/plan"},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200 and r.headers["hx-redirect"] == "/plan"
+    assert coach.last_clearance(db).restart_step == "settle"
