@@ -11,12 +11,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ENV_VAR = "STRIDEBACK_DB"
@@ -51,6 +53,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config  # imported here: alembic is slow to import
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -76,6 +80,8 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema up to date (all Alembic branches)."""
+        from alembic import command
+
         cfg = alembic_config(self.url)
         with self.engine.begin() as connection:
             cfg.attributes["connection"] = connection
