@@ -39,7 +39,9 @@ def token(client: TestClient) -> str:
 def runs_on_load_page(client: TestClient) -> int:
     """Runs counted in the Load page's weekly table."""
     page = client.get("/load?weeks=4").text
-    return sum(int(n) for n in re.findall(r"<td>\d{4}-W\d\d</td><td>[^<]*</td><td>(\d+)</td>", page))
+    return sum(
+        int(n) for n in re.findall(r"<td>\d{4}-W\d\d</td><td>[^<]*</td><td>(\d+)</td>", page)
+    )
 
 
 def test_guessed_sport_is_marked_and_can_be_corrected(imported) -> None:

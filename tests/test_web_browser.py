@@ -212,6 +212,8 @@ def test_runner_journey(server: dict, browser, activities_dir: Path, tmp_path: P
     shot(page, "activities-import-progress")
     page.wait_for_selector("#upload-result .job[data-status=done]", timeout=120_000)
     assert "imported" in job.inner_text()
+    # The list refreshes itself when the import finishes (no reload needed).
+    page.locator("table.activities", has_text="Strava morning run").wait_for(timeout=10_000)
     page.reload()  # the finished job is still listed after a reload
     assert page.locator(".jobs .job[data-status=done]").count() >= 1
     rows = page.locator("table.activities tbody tr")
@@ -368,7 +370,35 @@ def test_runner_journey(server: dict, browser, activities_dir: Path, tmp_path: P
     page.reload()
     assert page.locator("[data-criterion=single_leg_squat_test]").get_attribute("data-met") == "yes"
 
-    # 10. Phone width: the pages still fit and the charts scroll inside their box.
+    # 10. Two flares in a row: the plan refers to a clinician; once one has cleared the
+    # runner, the form on Today restarts the plan (at the 20-min walk here).
+    k = (clock["day"] - DAY0).days
+    for offset, flare in ((1, {"pain_during": "7", "pain_next_morning": "5"}), (2, {"limp": "on"})):
+        clock["day"] = DAY0 + dt.timedelta(days=k + offset)
+        r = page.request.post(
+            f"{base}/diary",
+            form={
+                "csrf_token": token,
+                "day": clock["day"].isoformat(),
+                "done": "done",
+                **flare,
+            },
+            max_redirects=0,
+        )
+        assert r.status == 303, r.text()
+    clock["day"] = DAY0 + dt.timedelta(days=k + 3)
+    page.goto(f"{base}/")
+    assert "action-refer" in page.locator("[data-testid=decision]").get_attribute("class")
+    form = page.locator("[data-testid=clearance-form]")
+    form.locator("input[value=walk]").check()
+    form.locator("input[name=note]").fill("physio, after assessment")
+    shot(page, "today-referral-clearance")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=clearance]")
+    assert page.locator("[data-testid=clearance-form]").count() == 0
+    assert "Walk: 20" in page.locator("[data-testid=phase]").inner_text()
+
+    # 11. Phone width: the pages still fit and the charts scroll inside their box.
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
     mobile = phone.new_page()
     for name, path in [

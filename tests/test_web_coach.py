@@ -75,6 +75,8 @@ def test_checklist_only_on_the_gated_walk_step(app_and_clock) -> None:
     assert found["brisk_walk"][0] == "blocking" and found["single_leg_squat_test"][0] == "blocking"
     assert found["hop_test"][0] == "open"  # optional and not done: not holding the plan
     assert "(optional)" in page and "0 of 2" in page
+    assert "strideback log --" not in page  # the CLI hint is reworded for the page
+    assert "in the diary below (Run-readiness tests)" in page
     # The readiness fields are open on the diary form while the checklist shows.
     assert re.search(r'<details class="readiness" open', page)
 
@@ -105,6 +107,7 @@ def test_logging_the_squat_test_meets_its_criterion(app_and_clock) -> None:
     assert (stored.squat_test_pain, stored.hop_test_pain) == (1, 2)
     after = criteria(client.get("/").text)
     assert after["single_leg_squat_test"] == ("met", "yes")
+    assert "squat 1/10 hop 2/10" in client.get("/diary").text
     edit = client.get(f"/diary/{day(12).isoformat()}").text
     assert re.search(r'name="squat_test_pain"[^>]*value="1"', edit)
     assert re.search(r'name="hop_test_pain"[^>]*value="2"', edit)
@@ -220,3 +223,48 @@ def test_htmx_clearance_redirects_and_needs_a_check_first(app_and_clock) -> None
     )
     assert r.status_code == 200 and r.headers["hx-redirect"] == "/plan"
     assert coach.last_clearance(db).restart_step == "settle"
+
+
+def test_calendar_names_a_step_on_its_first_day_and_on_mondays() -> None:
+    from types import SimpleNamespace
+
+    from strideback.web.routes.plan import calendar_weeks
+
+    labels = ["settle"] * 3 + ["walk 20"] * 6 + ["walk 30"] * 2  # Wed 4 Mar .. Sat 14 Mar
+    steps = [
+        SimpleNamespace(day=day(2 + i), step=label, phase=label.split()[0])
+        for i, label in enumerate(labels)
+    ]
+    weeks = calendar_weeks(steps)
+    assert [len(w) for w in weeks] == [7, 7] and weeks[0][0].day == START  # Monday first
+    named = [c.day for w in weeks for c in w if c.new_step]
+    assert named == [day(2), day(5), day(7), day(11)]  # starts of steps, and Monday 9 Mar
+    assert weeks[0][0].step is None and not weeks[0][0].new_step  # before the plan
+
+
+def test_responses_say_how_long_the_app_took(app_and_clock) -> None:
+    client, _, _ = app_and_clock
+    header = client.get("/healthz").headers["server-timing"]
+    assert re.fullmatch(r"app;dur=\d+\.\d", header)
+
+
+def test_sqlite_writes_take_turns(app_and_clock) -> None:
+    """Diary writes from many threads at once all land (one writer at a time on SQLite)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, db, clock = app_and_clock
+    clock["day"] = day(40)
+    tok = token(client)
+    assert client.app.state.write_lock is not None
+
+    def post(k: int) -> int:
+        return client.post(
+            "/diary",
+            data={"csrf_token": tok, "day": day(k).isoformat(), "pain_during": str(k % 4)},
+            headers={"HX-Request": "true"},
+        ).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(post, range(30)))
+    assert statuses == [200] * 30
+    assert [e.day for e in coach.diary(db)] == [day(k) for k in range(30)]

@@ -100,8 +100,10 @@ def test_job_fragment_polls_until_finished_and_survives_reload(db_url: str) -> N
         store: JobStore = app.state.jobs.store
         job_id = store.create("import", {"files": ["x.fit"]})
         store.progress(job_id, 1, 2, "Reading x.fit")
-        fragment = client.get(f"/jobs/{job_id}").text
+        running = client.get(f"/jobs/{job_id}")
+        fragment = running.text
         assert 'hx-trigger="every 1s"' in fragment and "Reading x.fit (1/2)" in fragment
+        assert "hx-trigger" not in running.headers
         page = client.get("/activities").text  # a reload shows the running job
         assert f'id="job-{job_id}"' in page
         store.finish(
@@ -109,8 +111,12 @@ def test_job_fragment_polls_until_finished_and_survives_reload(db_url: str) -> N
             {"results": [{"file": "x.fit", "status": "imported"}], "counts": {"imported": 1}},
             message="Finished: 1 imported",
         )
-        fragment = client.get(f"/jobs/{job_id}").text
+        finished = client.get(f"/jobs/{job_id}")
+        fragment = finished.text
         assert "hx-trigger" not in fragment and "x.fit — imported" in fragment
+        # ... and tells the page's activity list to reload itself.
+        assert finished.headers["hx-trigger"] == "import-finished"
+        assert 'hx-trigger="import-finished from:body"' in client.get("/activities").text
         assert client.get(f"/api/jobs/{job_id}").json()["status"] == "done"
 
 

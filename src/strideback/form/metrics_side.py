@@ -57,7 +57,7 @@ def stride_rate_hz(stances: list[Stance]) -> float | None:
 def step_times_s(events: GaitEvents, from_leg: str | None = None) -> np.ndarray:
     """Per-step times (s). With `from_leg` (the near leg of a side view): half of each of
     that leg's strides, because the far foot's contacts are biased by occlusion (see
-    `events.far_contact_offset`); otherwise the gaps between consecutive contacts of both feet.
+    `events.far_contact_lags`); otherwise the gaps between consecutive contacts of both feet.
     Gaps far from the typical one (a missed or extra contact) are left out."""
     if from_leg is not None:
         t = np.array(sorted(s.contact_t for s in events.for_foot(from_leg)))
@@ -85,6 +85,22 @@ def cadence_metric(events: GaitEvents, from_leg: str | None = None) -> Metric:
         weights = np.array([n for _, n in rates], dtype=float)
         metric.value = float(120.0 * np.average([r for r, _ in rates], weights=weights))
     return metric
+
+
+PEAK_WINDOW = 0.8  # of stance: leaves out the toe-off frame, where swing flexion starts
+
+
+def stance_peak_window(stance: Stance, t_s: np.ndarray) -> slice:
+    """Frames from contact to 80% of the stance, where peak stance knee flexion lies (about
+    midstance). The toe-off frame is left out: at 30 fps it often already shows the knee
+    bending for the swing, which is not stance flexion."""
+    end_t = stance.contact_t + PEAK_WINDOW * stance.duration
+    last = int(np.searchsorted(t_s, end_t + 1e-9, side="right")) - 1
+    return slice(stance.contact_i, max(stance.contact_i, last) + 1)
+
+
+def _nanmax(values: np.ndarray) -> float:
+    return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
 
 
 def _at(series: np.ndarray, i: int) -> float:
@@ -134,11 +150,7 @@ def side_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, Met
             f"knee_flexion_contact{suffix}", f"Knee flexion at contact ({side} leg)",
             [_at(knee_flex, s.contact_i) for s in stances], "deg", side,
         )  # fmt: skip
-        peak = [
-            float(np.nanmax(knee_flex[s.contact_i : s.toe_off_i + 1]))
-            if np.isfinite(knee_flex[s.contact_i : s.toe_off_i + 1]).any() else float("nan")
-            for s in stances
-        ]  # fmt: skip
+        peak = [_nanmax(knee_flex[stance_peak_window(s, lm.t_s)]) for s in stances]
         out[f"knee_flexion_peak{suffix}"] = _metric(
             f"knee_flexion_peak{suffix}", f"Peak knee flexion in stance ({side} leg)",
             peak, "deg", side,

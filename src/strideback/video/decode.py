@@ -199,12 +199,16 @@ def ffmpeg_frames(
     start_s: float | None = None,
     stop_s: float | None = None,
     threads: int = 1,
+    skip_deblocking: bool = False,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """(presentation time in s, RGB image of `size` (w, h)) for each frame with
     start_s <= time < stop_s, decoded by ffmpeg in display orientation.
 
     Times are the stream's own (`-copyts`), frames are passed through unchanged in number
     (`-fps_mode passthrough`: no frames duplicated or dropped for variable frame rate).
+    `skip_deblocking` skips the H.264/HEVC in-loop deblocking filter (~10% less decode time);
+    only meant for frames shrunk at least 2x, where the 8-px block edges it smooths vanish
+    in the downscale (on the shared test clip: cadence and knee angles unchanged within noise).
     """
     import imageio_ffmpeg
 
@@ -216,6 +220,8 @@ def ffmpeg_frames(
         # (stop_s of one == start_s of the next) share no frame and miss none, even when a
         # frame sits exactly on the boundary of a variable-frame-rate clip.
         cmd += ["-ss", f"{max(0.0, start_s - SEEK_MARGIN_S):.6f}"]
+    if skip_deblocking:
+        cmd += ["-skip_loop_filter", "all"]
     cmd += [
         "-i", str(path), "-map", "0:v:0", "-an", "-sn",
         "-vf", f"scale={w}:{h}:flags=area,showinfo=checksum=0",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ from strideback.web.security import (
     CsrfSigner,
     csrf_protect,
 )
+from strideback.web.timing import ServerTimingMiddleware
 
 STATIC_DIR = Path(__file__).with_name("static")
 UPLOAD_PATHS = {
@@ -77,6 +79,8 @@ def create_app(
     app.state.jobs = runner
     app.state.today = today
     app.state.cache = ResultCache()
+    # One writer at a time on SQLite (see deps.run_write); PostgreSQL handles its own.
+    app.state.write_lock = threading.Lock() if db.is_sqlite else None
     signer = CsrfSigner()
     app.state.csrf_signer = signer
 
@@ -87,6 +91,7 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, limit_for_path=limit_for_path)
     app.add_middleware(CsrfCookieMiddleware, signer=signer)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS)
+    app.add_middleware(ServerTimingMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     protect = [Depends(csrf_protect)]

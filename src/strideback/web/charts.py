@@ -27,7 +27,9 @@ def nice_max(value: float) -> float:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"
+    if abs(value) >= 10 or value == int(value):
+        return f"{value:.0f}"
+    return f"{value:.2f}".rstrip("0")  # 0.25 stays 0.25, 2.5 stays 2.5
 
 
 def _finite(values: Sequence[float | None]) -> list[float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,6 +12,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from strideback import DISCLAIMER
 from strideback.store.db import Database
@@ -22,7 +24,31 @@ from strideback.web.views import PainBands
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.auto_reload = False  # templates ship with the package: no stat() per render
 templates.env.globals.update(fmt=formatting, disclaimer=DISCLAIMER)
+_CLI_LOG_HINT = re.compile(r" (with|log) `strideback log --[\w-]+ N`")
+_CLI_PAGES = {
+    "`strideback check`": "the check (Check page)",
+    "`strideback import`": "Activities page",
+    "`strideback log`": "the diary",
+}
+
+
+def web_wording(text: str) -> str:
+    """Coach texts written for the CLI ('log `strideback log --squat-pain N`') as page text."""
+    text = _CLI_LOG_HINT.sub(
+        lambda m: (
+            (" in" if m.group(1) == "with" else " log it in")
+            + " the diary below (Run-readiness tests)"
+        ),
+        text or "",
+    )
+    for command, page in _CLI_PAGES.items():
+        text = text.replace(command, page)
+    return text
+
+
+templates.env.filters["web_wording"] = web_wording
 log = logging.getLogger("strideback.web")
 
 T = TypeVar("T")
@@ -74,6 +100,24 @@ def pain_bands(request: Request) -> PainBands:
         return PainBands(float(safe), float(acceptable), cfg.pain_citation)
     except (TypeError, ValueError):
         return PainBands(cfg.pain_safe_max, cfg.pain_acceptable_max, cfg.pain_citation)
+
+
+async def run_write(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a service call that writes, in the thread pool, one writer at a time on SQLite.
+
+    SQLite takes one writer at a time; others wait in its busy handler, which sleeps and
+    retries (1, 2, 5, 10 ... ms), so a burst of diary posts queues up behind those sleeps. A
+    process-wide lock hands the write lock over as soon as the previous commit is done.
+    """
+    lock = request.app.state.write_lock
+
+    def locked() -> T:
+        if lock is None:
+            return func(*args, **kwargs)
+        with lock:
+            return func(*args, **kwargs)
+
+    return await run_in_threadpool(locked)
 
 
 def attempt(func: Callable[[], T]) -> tuple[T | None, str | None]:

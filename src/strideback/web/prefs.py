@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 from strideback.store.db import Database
@@ -12,13 +14,32 @@ DEFAULTS: dict[str, Any] = {"units": "km"}
 CHOICES: dict[str, tuple[str, ...]] = {"units": ("km", "mi")}
 
 
-def get_preferences(db: Database) -> dict[str, Any]:
+# Every page renders with the units: keep them a few seconds instead of a query per page
+# (set_preference refreshes at once; another process's change shows within CACHE_S).
+CACHE_S = 5.0
+_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_cache_lock = threading.Lock()
+
+
+def _load(db: Database) -> dict[str, Any]:
     values = dict(DEFAULTS)
     with db.session() as session:
         for row in session.query(WebPreference).all():
             if row.key in values:
                 values[row.key] = json.loads(row.value)
     return values
+
+
+def get_preferences(db: Database) -> dict[str, Any]:
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(db.url)
+    if hit is not None and now - hit[0] < CACHE_S:
+        return dict(hit[1])
+    values = _load(db)
+    with _cache_lock:
+        _cache[db.url] = (now, values)
+    return dict(values)
 
 
 def set_preference(db: Database, key: str, value: Any) -> dict[str, Any]:
@@ -33,4 +54,6 @@ def set_preference(db: Database, key: str, value: Any) -> dict[str, Any]:
             session.add(WebPreference(key=key, value=json.dumps(value)))
         else:
             row.value = json.dumps(value)
+    with _cache_lock:
+        _cache.pop(db.url, None)
     return get_preferences(db)

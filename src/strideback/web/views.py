@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -180,6 +182,12 @@ def kujala_chart(history: Sequence[Any]) -> str:
         titles=[f"{formatting.when(k.taken_on)}: {k.total}/100" for k in items],
     )
     return chart.render()
+
+
+def chart_title(svg: str) -> str:
+    """The title a chart's SVG carries (for a visible heading above it)."""
+    found = re.search(r"<title>(.*?)</title>", svg, re.S)
+    return html.unescape(found.group(1)) if found else ""
 
 
 def _clean(arr: np.ndarray | None) -> np.ndarray | None:

@@ -3,17 +3,27 @@ imported as a background job."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from strideback.domain import RUN_SUB_SPORTS, SPORTS
 from strideback.web import backends
-from strideback.web.deps import attempt, get_config, get_db, get_jobs, is_htmx, render, units
+from strideback.web.deps import (
+    attempt,
+    get_config,
+    get_db,
+    get_jobs,
+    is_htmx,
+    render,
+    run_write,
+    units,
+)
 from strideback.web.jobs import run_import_job
 from strideback.web.uploads import new_upload_folder, save_uploads
-from strideback.web.views import activity_charts
+from strideback.web.views import activity_charts, chart_title
 
 router = APIRouter()
 SPORT_CHOICES = SPORTS
@@ -81,6 +91,13 @@ async def upload_activities(request: Request) -> Response:
     return render(request, "activities.html", status_code=status, active="activities", **context)
 
 
+def local_start(activity: object) -> dt.datetime | None:
+    """The start in the runner's local time where the file tells it (else UTC)."""
+    start = getattr(activity, "start", None)
+    offset = getattr(activity, "utc_offset_s", None)
+    return start + dt.timedelta(seconds=offset) if start and offset else start
+
+
 def sport_was_guessed(activity: object) -> bool:
     """True when the importer had to guess the sport (the file named none)."""
     try:
@@ -106,7 +123,8 @@ def _detail(
         return render(
             request, "error.html", status_code=404, message=f"No activity number {activity_id}."
         )
-    charts = activity_charts(activity.series.columns, units(request)) if activity else []
+    svgs = activity_charts(activity.series.columns, units(request)) if activity else []
+    charts = [(chart_title(svg), svg) for svg in svgs]
     return render(
         request,
         "activity.html",
@@ -117,6 +135,7 @@ def _detail(
         charts=charts,
         unavailable=unavailable,
         guessed=sport_was_guessed(activity) if activity else False,
+        local_start=local_start(activity) if activity else None,
         can_set_sport=backends.available("activities", "set_sport"),
         sports=SPORTS,
         run_sub_sports=RUN_SUB_SPORTS,
@@ -143,8 +162,15 @@ async def correct_sport(request: Request, activity_id: int) -> Response:
     if sport != "running":
         sub_sport = None  # the running types do not apply to other sports
     try:
-        await run_in_threadpool(
-            backends.call, "activities", "set_sport", get_db(request), activity_id, sport, sub_sport
+        await run_write(
+            request,
+            backends.call,
+            "activities",
+            "set_sport",
+            get_db(request),
+            activity_id,
+            sport,
+            sub_sport,
         )
     except LookupError:
         return render(

@@ -15,7 +15,11 @@ def job_fragment(request: Request, job_id: int) -> Response:
     job = get_jobs(request).store.get(job_id)
     if job is None:
         return HTMLResponse(f"<p class='error'>No job {job_id}.</p>", status_code=404)
-    return render(request, "_job.html", job=job)
+    response = render(request, "_job.html", job=job)
+    if job.finished and job.kind == "import":
+        # The page's activity list listens for this and reloads itself (htmx).
+        response.headers["HX-Trigger"] = "import-finished"
+    return response
 
 
 @router.get("/api/jobs/{job_id}")

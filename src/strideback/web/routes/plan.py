@@ -1,15 +1,16 @@
-"""Plan: the return-to-run plan as a calendar, and its .ics download."""
+"""Plan: the return-to-run plan as a calendar, its .ics download, and the clinician
+clearance that restarts the plan after a referral."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from strideback.web import backends
-from strideback.web.deps import attempt, get_db, is_htmx, render, today
+from strideback.web.deps import attempt, get_db, is_htmx, render, run_write, today
 
 router = APIRouter()
 # Where the plan may restart after a clinician's clearance (coach.service.RESTART_STEPS).
@@ -18,6 +19,37 @@ RESTART_CHOICES = (
     ("walk", "Walk: 20-minute walks, if the clinician says you are ready for them"),
 )
 CLEARANCE_NOTE_MAX = 200
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: dt.date
+    step: object | None  # the plan day (PlanDay), None outside the plan
+    new_step: bool  # first day of a step, or a Monday: show the step's name
+
+
+def calendar_weeks(steps: list) -> list[list[CalendarDay]]:
+    """Plan days arranged Monday to Sunday, one list per week (step None where no plan day)."""
+    if not steps:
+        return []
+    by_day = {s.day: s for s in steps}
+    first = min(by_day)
+    last = max(by_day)
+    monday = first - dt.timedelta(days=first.weekday())
+    weeks = []
+    previous = None
+    while monday <= last:
+        week = []
+        for i in range(7):
+            day = monday + dt.timedelta(days=i)
+            step = by_day.get(day)
+            label = getattr(step, "step", None)
+            week.append(CalendarDay(day, step, step is not None and (i == 0 or label != previous)))
+            if step is not None:
+                previous = label
+        weeks.append(week)
+        monday += dt.timedelta(days=7)
+    return weeks
 
 
 def clearance_context(
@@ -51,26 +83,6 @@ def parse_clearance(fields: dict[str, str], day: dt.date) -> tuple[dict, str | N
     if len(note) > CLEARANCE_NOTE_MAX:
         return {}, f"The note is too long ({len(note)} characters; at most {CLEARANCE_NOTE_MAX})."
     return {"start": start, "restart_step": step, "note": note}, None
-
-
-def calendar_weeks(steps: list, start: dt.date | None = None) -> list[list[tuple[dt.date, object]]]:
-    """Plan days arranged Monday to Sunday, one list per week (None where no plan day)."""
-    if not steps:
-        return []
-    by_day = {s.day: s for s in steps}
-    first = min(by_day)
-    last = max(by_day)
-    monday = first - dt.timedelta(days=first.weekday())
-    weeks = []
-    while monday <= last:
-        weeks.append(
-            [
-                (monday + dt.timedelta(days=i), by_day.get(monday + dt.timedelta(days=i)))
-                for i in range(7)
-            ]
-        )
-        monday += dt.timedelta(days=7)
-    return weeks
 
 
 @router.get("/plan", response_class=HTMLResponse)
@@ -107,8 +119,14 @@ async def clinician_clearance(request: Request) -> Response:
     kwargs, error = parse_clearance(fields, day)
     if error is None:
         try:
-            await run_in_threadpool(
-                backends.call, "coach", "clear_by_clinician", get_db(request), day, **kwargs
+            await run_write(
+                request,
+                backends.call,
+                "coach",
+                "clear_by_clinician",
+                get_db(request),
+                day,
+                **kwargs,
             )
         except ValueError as exc:
             error = str(exc)

@@ -7,7 +7,6 @@ import datetime as dt
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from strideback.domain import DiaryEntry
 from strideback.web import backends
@@ -19,6 +18,7 @@ from strideback.web.deps import (
     is_htmx,
     pain_bands,
     render,
+    run_write,
     today,
 )
 from strideback.web.forms import DONE, SWELLING, FormErrors, parse_diary_form
@@ -101,8 +101,8 @@ async def save_diary(request: Request) -> Response:
     entry, errors = parse_diary_form(fields, day)
     if entry is not None:
         try:
-            saved = await run_in_threadpool(
-                backends.call, "coach", "log_day", get_db(request), entry
+            saved = await run_write(
+                request, backends.call, "coach", "log_day", get_db(request), entry
             )
             entry = saved or entry
         except ValueError as exc:
