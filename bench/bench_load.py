@@ -103,8 +103,13 @@ def main() -> None:
             f"`strideback load --weeks 520 --json` whole process (incl. Python start-up): "
             f"median {statistics.median(walls):.2f} s"
         )
-        target = statistics.median(timings) < 1.0
-        print(f"target <1 s for load over 10 years: {'MET' if target else 'MISSED'}")
+        service_ok = statistics.median(timings) < 1.0
+        process_ok = statistics.median(walls) < 1.0
+        print(
+            "target <1 s for load over 10 years: "
+            f"service {'MET' if service_ok else 'MISSED'}, "
+            f"whole command {'MET' if process_ok else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

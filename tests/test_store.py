@@ -72,3 +72,19 @@ def test_sqlite_roundtrip(db_url):
 
 def test_postgresql_roundtrip(postgres_url):
     _roundtrip(postgres_url)
+
+
+def test_fast_head_check_agrees_with_alembic(db_url):
+    from alembic.script import ScriptDirectory
+
+    from strideback.store.db import alembic_config, migration_heads
+
+    script = ScriptDirectory.from_config(alembic_config(db_url))
+    assert migration_heads() == frozenset(script.get_heads())
+    db = open_database(db_url)
+    assert db.is_current()
+    with db.engine.begin() as conn:  # a database one migration behind is not current
+        from sqlalchemy import text
+
+        conn.execute(text("DELETE FROM alembic_version WHERE version_num LIKE 'core_%'"))
+    assert not db.is_current()

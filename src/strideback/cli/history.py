@@ -8,8 +8,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from strideback.activities import service
 from strideback.cli.common import console, err_console, fail, get_db, print_json
+
+
+def _service():  # type: ignore[no-untyped-def]
+    """The import service, imported on use so other commands start fast."""
+    from strideback.activities import service
+
+    return service
 
 
 def _fmt_duration(seconds: float | None) -> str:
@@ -42,7 +48,7 @@ def import_command(
     """Import activity files into your training history."""
     db = get_db()
     if as_json:
-        results = service.import_paths(db, paths, workers=workers)
+        results = _service().import_paths(db, paths, workers=workers)
     else:
         with Progress(
             TextColumn("[bold]importing"),
@@ -58,7 +64,7 @@ def import_command(
             def progress(done: int, total: int, name: str) -> None:
                 bar.update(task, completed=done, total=total, description=Path(name).name[-40:])
 
-            results = service.import_paths(db, paths, progress=progress, workers=workers)
+            results = _service().import_paths(db, paths, progress=progress, workers=workers)
     failed = False
     for result in results:
         failed |= result.status == "error"
@@ -82,7 +88,7 @@ def import_command(
 def _set_sport(set_sport: tuple[int, str], sub_sport: str | None, as_json: bool) -> None:
     activity_id, sport = set_sport
     try:
-        summary = service.set_sport(get_db(), activity_id, sport, sub_sport)
+        summary = _service().set_sport(get_db(), activity_id, sport, sub_sport)
     except KeyError:
         fail(f"no activity with id {activity_id}")
     except ValueError as exc:
@@ -115,7 +121,7 @@ def activities_command(
         return
     if sub_sport is not None:
         fail("--sub-sport only goes with --set-sport ID SPORT")
-    rows = service.list_activities(get_db(), sport=sport, limit=limit)
+    rows = _service().list_activities(get_db(), sport=sport, limit=limit)
     if as_json:
         for row in rows:
             print_json(row.to_dict())

@@ -8,13 +8,16 @@ Alembic on open (`alembic upgrade heads`), so a first run just works.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -52,6 +55,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cur.close()
 
 
+_REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision\s*=\s*(.+)$", re.MULTILINE)
+
+
+@cache
+def migration_heads() -> frozenset[str]:
+    """The head revisions of every branch, read from the migration files' headers."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        if match := _REVISION.search(source):
+            revisions.add(match.group(1))
+        if match := _DOWN.search(source):
+            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", match.group(1)))
+    return frozenset(revisions - parents)
+
+
 def alembic_config(url: str) -> Config:
     from alembic.config import Config  # imported here: alembic is slow to import
 
@@ -78,8 +99,26 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
+    def is_current(self) -> bool:
+        """True when the database already stands at every migration head.
+
+        A cheap check (no Alembic import) so everyday commands start fast; when it is not
+        sure, it says False and `migrate` lets Alembic decide.
+        """
+        try:
+            with self.engine.connect() as connection:
+                stored = {
+                    row[0]
+                    for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+                }
+        except SQLAlchemyError:
+            return False
+        return stored == migration_heads()
+
     def migrate(self) -> None:
         """Bring the schema up to date (all Alembic branches)."""
+        if self.is_current():
+            return
         from alembic import command
 
         cfg = alembic_config(self.url)
