@@ -95,3 +95,31 @@ def test_metronome_cli(tmp_path: Path) -> None:
         assert w.getnframes() == int(22050 * 12)
     bad = CliRunner().invoke(app, ["metronome", "--spm", "20", str(tmp_path / "x.wav")])
     assert bad.exit_code == 1 and "outside" in bad.output
+
+
+@pytest.mark.parametrize(("spm", "minutes"), [(172, 0.5), (180, 0.25), (165, 1.0)])
+def test_metronome_wav_for_the_web(spm: int, minutes: float) -> None:
+    import io
+
+    from strideback.form.service import metronome_wav
+
+    data = metronome_wav(spm, minutes)
+    with wave.open(io.BytesIO(data)) as w:
+        assert (w.getnchannels(), w.getsampwidth()) == (1, 2)
+        rate = w.getframerate()
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    assert samples.size == round(minutes * 60 * rate)
+    loud = np.abs(samples.astype(np.int32)) > 1000
+    onsets = np.flatnonzero(loud[1:] & ~loud[:-1]) + 1
+    clicks = onsets[np.r_[True, np.diff(onsets) > 0.1 * rate]]  # one onset per click
+    assert len(clicks) == pytest.approx(spm * minutes, abs=1)
+    assert np.median(np.diff(clicks)) / rate == pytest.approx(60 / spm, rel=0.01)
+
+
+def test_metronome_wav_refuses_implausible_cadence() -> None:
+    from strideback.form.service import FormError, metronome_wav
+
+    with pytest.raises(FormError, match="outside 60-240"):
+        metronome_wav(20, 1)
+    with pytest.raises(FormError, match="outside 0-180"):
+        metronome_wav(170, 0)

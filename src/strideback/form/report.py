@@ -28,10 +28,16 @@ def _png(fig) -> str:  # type: ignore[no-untyped-def]
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def charts(analysis: FormAnalysis) -> list[tuple[str, str]]:
+def warm_up_charts() -> None:
+    """Import matplotlib ahead of `charts` (~1 s), e.g. while a core is otherwise idle."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
+
+def charts(analysis: FormAnalysis) -> list[tuple[str, str]]:
+    warm_up_charts()
     import matplotlib.pyplot as plt
 
     out: list[tuple[str, str]] = []
@@ -70,7 +76,9 @@ def charts(analysis: FormAnalysis) -> list[tuple[str, str]]:
             ax.plot(range(1, len(values) + 1), values, "o-", ms=3)
             ax.set_title(label, fontsize=9)
             ax.set_xlabel("step")
-        fig.tight_layout()
+        # fixed margins: tight_layout measured every label and cost ~0.6 s
+        fig.subplots_adjust(left=0.5 / fig.get_figwidth(), right=0.99, bottom=0.2, top=0.88,
+                            wspace=0.35)  # fmt: skip
         out.append(("Step by step", _png(fig)))
     return out
 

@@ -4,6 +4,7 @@ analyse_clip(db, video, ...) -> FormResult     (pose, gate, metrics, outputs, DB
 list_clips(db) -> list[FormClipSummary]
 get_clip(db, clip_id) -> FormResult
 compare_clips(db, a, b) -> Comparison
+metronome_wav(spm, minutes) -> bytes            (click track for cadence retraining)
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import datetime as dt
 import hashlib
 import json
 import shutil
-import tempfile
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -24,16 +26,16 @@ from sqlalchemy import select
 from strideback.form.analysis import analyse_landmarks
 from strideback.form.compare import Comparison, compare_metrics
 from strideback.form.model import FormAnalysis, FormError
-from strideback.form.report import render_report
+from strideback.form.report import render_report, warm_up_charts
 from strideback.store.db import Database, data_dir
 from strideback.store.form import FormClipRow
 from strideback.video.annotate import Overlay, write_annotated
 from strideback.video.decode import VideoError, probe_video
-from strideback.video.extract import Extraction, extract_landmarks
+from strideback.video.extract import Extraction, PosePass
 
 __all__ = [
     "FormError", "FormResult", "FormClipSummary", "Comparison", "analyse_clip", "list_clips",
-    "get_clip", "compare_clips",
+    "get_clip", "compare_clips", "metronome_wav",
 ]  # fmt: skip
 
 Progress = Callable[[int, int], None]
@@ -120,7 +122,7 @@ def analyse_clip(
     if capture_fps is not None and capture_fps <= 0:
         raise FormError(f"--capture-fps must be positive, got {capture_fps}")
     try:
-        probe_video(video)  # refuse missing / empty / non-video files before writing anything
+        info = probe_video(video)  # refuse missing / empty / non-video files before writing
     except VideoError as exc:
         raise FormError(str(exc)) from exc
     default_dir = out_dir is None
@@ -130,20 +132,18 @@ def analyse_clip(
         else data_dir() / "form" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     )
     target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="strideback-form-") as tmp:
-        total_ref = [0]
 
-        def pose_progress(done: int, total: int) -> None:
-            total_ref[0] = total
-            if progress:
-                progress(done, 2 * total)
+    def pose_progress(done: int, total: int) -> None:
+        if progress:
+            progress(done, 2 * total)
 
-        try:
-            extraction = extract_landmarks(video, proxy_dir=Path(tmp), progress=pose_progress)
-        except VideoError as exc:
-            raise FormError(str(exc)) from exc
-        result = _finish(db, video, extraction, view, target, capture_fps, task, progress,
-                         recorded_on, runner)  # fmt: skip
+    try:
+        with PosePass(video, info=info) as job:
+            extraction = job.landmarks(pose_progress, while_waiting=warm_up_charts)
+            result = _finish(db, video, extraction, job, view, target, capture_fps, task,
+                             progress, recorded_on, runner)  # fmt: skip
+    except VideoError as exc:
+        raise FormError(str(exc)) from exc
     if default_dir:
         final = target.parent / str(result.id)
         if not final.exists():
@@ -154,8 +154,22 @@ def analyse_clip(
     return result
 
 
+def _annotate(
+    job: PosePass, ex: Extraction, overlay: Overlay, video: Path, out: Path,
+    progress: Progress | None,
+) -> Path:  # fmt: skip
+    """Collect the annotated video the workers are drawing; if that failed, draw it here from
+    the original clip (slower, but the user still gets a video)."""
+    try:
+        return job.annotated(out, progress)
+    except (VideoError, OSError, subprocess.SubprocessError) as exc:
+        print(f"annotated video: {exc}; drawing it again in one process", file=sys.stderr)
+        return write_annotated(out, ex.landmarks, overlay, video=video, fps=ex.info.fps,
+                               progress=progress)  # fmt: skip
+
+
 def _finish(
-    db: Database, video: Path, ex: Extraction, view: str, target: Path,
+    db: Database, video: Path, ex: Extraction, job: PosePass, view: str, target: Path,
     capture_fps: float | None, task: str, progress: Progress | None,
     recorded_on: dt.date | None, runner: str | None,
 ) -> FormResult:  # fmt: skip
@@ -170,15 +184,16 @@ def _finish(
     analysis_s = time.perf_counter() - clock
     ex.landmarks.save(target / LANDMARKS_NPZ)
     clock = time.perf_counter()
-    annotated = write_annotated(
-        target / ANNOTATED_MP4, ex.landmarks, _overlay(analysis, n), proxies=ex.proxies,
-        proxy_frames=ex.proxy_frames, video=video, fps=info.fps,
-        progress=(lambda d, t: progress(n + d, 2 * n)) if progress else None,
-    )  # fmt: skip
-    annotate_s = time.perf_counter() - clock
+    overlay = _overlay(analysis, n)
+    job.annotate(ex.landmarks, overlay, fps=info.fps)  # the workers draw while we write
     day = recorded_on or dt.date.fromtimestamp(video.stat().st_mtime)
     report = render_report(target / REPORT_HTML, analysis, video_name=video.name,
                            recorded_on=day, backend=ex.landmarks.backend)  # fmt: skip
+    annotated = _annotate(
+        job, ex, overlay, video, target / ANNOTATED_MP4,
+        (lambda d, t: progress(n + d, 2 * n)) if progress else None,
+    )  # fmt: skip
+    annotate_s = time.perf_counter() - clock
     metrics = analysis.metrics_dict()
     quality = [c.to_dict() for c in analysis.quality]
     payload = {
@@ -188,7 +203,8 @@ def _finish(
             "time_scale": analysis.time_scale, "width": info.width, "height": info.height,
             "rotation": info.rotation, "frames": n, "pose_backend": ex.landmarks.backend,
             "near_leg": analysis.events.near, "pose_seconds": round(ex.seconds, 2),
-            "analysis_seconds": round(analysis_s, 2), "annotate_seconds": round(annotate_s, 2),
+            "analysis_seconds": round(analysis_s, 2),
+            "report_and_video_seconds": round(annotate_s, 2),
         },
         "quality": quality,
         "metrics": metrics,
@@ -263,3 +279,18 @@ def compare_clips(db: Database, a: int, b: int) -> Comparison:
             rb.capture_fps,
             rb.view,  # type: ignore[union-attr]
         )
+
+
+def metronome_wav(spm: int, minutes: float) -> bytes:
+    """A WAV click track at `spm` steps per minute lasting `minutes` (the download behind the
+    report's cadence advice, same as `strideback metronome --spm N --minutes M FILE.wav`).
+
+    Cadence retraining: +5-10% over the runner's own cadence (evidence.md §6a). ~2.6 MB per
+    minute (16-bit mono, 22.05 kHz). Raises FormError for a cadence outside 60-240 steps/min
+    or a length outside 0-180 minutes."""
+    from strideback.video.metronome import wav_bytes
+
+    try:
+        return wav_bytes(spm, minutes)
+    except ValueError as exc:
+        raise FormError(f"metronome: {exc}") from exc

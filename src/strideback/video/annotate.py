@@ -1,11 +1,14 @@
 """Write the annotated video: skeleton, gait events and key angles over the (downscaled) clip.
 
-Encodes H.264 (yuv420p, faststart) with the ffmpeg binary of imageio-ffmpeg so browsers play
-it; falls back to OpenCV's mp4v if that fails.
+The drawing and encoding functions run inside the pose workers (each draws its part of the
+clip from its preview frames; the parts are joined without re-encoding). Encodes H.264
+(yuv420p, faststart) with the ffmpeg binary of imageio-ffmpeg so browsers play it; falls back
+to OpenCV's mp4v if that fails.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,37 +36,35 @@ class Overlay:
     footer: str
 
 
-def _proxy_frames(proxies: list[Path]) -> Iterator[np.ndarray]:
-    for path in proxies:
-        cap = cv2.VideoCapture(str(path))
-        try:
-            while True:
-                ok, frame = cap.read()
-                if not ok:
-                    break
-                yield frame
-        finally:
-            cap.release()
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+@functools.lru_cache(maxsize=8)
+def _bones(near: str | None) -> tuple[tuple[int, int, tuple[int, int, int]], ...]:
+    """(joint a, joint b, colour) for each bone: near leg/arm, far leg/arm, trunk."""
+    out = []
+    for a, b in SKELETON:
+        side_a, side_b = a.split("_", 1)[0], b.split("_", 1)[0]
+        if side_a != side_b:
+            colour = TRUNK_COLOUR
+        else:
+            colour = NEAR_COLOUR if near in (None, side_a) else FAR_COLOUR
+        out.append((J[a], J[b], colour))
+    return tuple(out)
 
 
 def _draw(frame: np.ndarray, pts: np.ndarray, scale: float, i: int, ov: Overlay) -> None:
     if np.isfinite(pts[J["left_hip"], 0]):
         xy = pts[:, :2] * scale
-        for a, b in SKELETON:
-            pa, pb = xy[J[a]], xy[J[b]]
-            if not (np.isfinite(pa).all() and np.isfinite(pb).all()):
-                continue
-            side = a.split("_", 1)[0]
-            colour = (
-                TRUNK_COLOUR
-                if a.split("_")[0] != b.split("_")[0]
-                else (NEAR_COLOUR if ov.near in (None, side) else FAR_COLOUR)
-            )
-            cv2.line(frame, tuple(int(v) for v in pa), tuple(int(v) for v in pb), colour, 2,
-                     cv2.LINE_AA)  # fmt: skip
-        for p in xy:
-            if np.isfinite(p).all():
-                cv2.circle(frame, (int(p[0]), int(p[1])), 3, (255, 255, 255), -1, cv2.LINE_AA)
+        finite = np.isfinite(xy).all(axis=1)
+        ok = finite.tolist()
+        ixy = [tuple(p) for p in np.where(finite[:, None], xy, 0).astype(int).tolist()]
+        for a, b, colour in _bones(ov.near):
+            if ok[a] and ok[b]:
+                cv2.line(frame, ixy[a], ixy[b], colour, 2, cv2.LINE_AA)
+        for k, p in enumerate(ixy):
+            if ok[k]:
+                cv2.circle(frame, p, 3, (255, 255, 255), -1, cv2.LINE_AA)
     y = 22
     for label, series in ov.angles.items():
         v = series[i] if i < len(series) else None
@@ -74,12 +75,51 @@ def _draw(frame: np.ndarray, pts: np.ndarray, scale: float, i: int, ov: Overlay)
         if k in ov.events:
             _text(frame, ov.events[k].upper(), (8, y + 6), (80, 255, 80), 0.7)
             break
-    _text(frame, ov.footer, (8, frame.shape[0] - 10), scale=0.45)
+    _text(
+        frame,
+        ov.footer,
+        (8, frame.shape[0] - 10),
+        scale=_fitting_scale(ov.footer, frame.shape[1] - 16),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _fitting_scale(text: str, width: int, scale: float = 0.45) -> float:
+    """The font scale (at most `scale`) at which `text` fits in `width` pixels."""
+    (w, _), _ = cv2.getTextSize(text, FONT, scale, 3)
+    return scale if w <= width else max(0.3, scale * width / w)
+
+
+@functools.lru_cache(maxsize=2048)
+def _text_masks(text: str, scale: float) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Anti-aliased coverage (0-1, H x W x 1) of the black outline and of the fill of `text`,
+    drawn once: blending these is ~10x cheaper than cv2.putText twice on every frame.
+    Returns (outline, fill, x offset, y offset) of the mask's corner from the text origin."""
+    (w, h), base = cv2.getTextSize(text, FONT, scale, 3)
+    pad = 3
+    masks = []
+    for thickness in (3, 1):
+        canvas = np.zeros((h + base + 2 * pad, w + 2 * pad), np.uint8)
+        cv2.putText(canvas, text, (pad, pad + h), FONT, scale, 255, thickness, cv2.LINE_AA)
+        masks.append((canvas.astype(np.float32) / 255.0)[..., None])
+    return masks[0], masks[1], -pad, -(pad + h)
 
 
 def _text(img, text, org, colour=(255, 255, 255), scale=0.5) -> None:  # type: ignore[no-untyped-def]
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+    """White (or `colour`) text with a black outline, as cv2.putText would draw it."""
+    outline, fill, dx, dy = _text_masks(text, scale)
+    x0, y0 = org[0] + dx, org[1] + dy
+    h, w = outline.shape[:2]
+    # the part of the mask inside the image
+    ax, ay = max(0, -x0), max(0, -y0)
+    bx, by = min(w, img.shape[1] - x0), min(h, img.shape[0] - y0)
+    if ax >= bx or ay >= by:
+        return
+    roi = img[y0 + ay : y0 + by, x0 + ax : x0 + bx]
+    o, f = outline[ay:by, ax:bx], fill[ay:by, ax:bx]
+    blended = roi.astype(np.float32) * (1.0 - o)
+    blended += (np.array(colour, np.float32) - blended) * f
+    roi[:] = (blended + 0.5).astype(np.uint8)
 
 
 def write_annotated(
@@ -87,43 +127,28 @@ def write_annotated(
     landmarks: Landmarks,
     overlay: Overlay,
     *,
-    proxies: list[Path] | None = None,
-    proxy_frames: list[int] | None = None,
-    video: Path | None = None,
+    video: Path,
     fps: float = 30.0,
     max_side: int = 640,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Draw the overlay on each frame (from the proxies, or by decoding `video`).
-
-    With several proxies and their frame counts (`proxy_frames`), each proxy is drawn and
-    encoded in its own process and the parts are joined without re-encoding (ffmpeg concat),
-    which halves the wall time on two cores; any failure there falls back to one process.
-    """
-    if not proxies and video is None:
-        raise ValueError("write_annotated needs proxies or the video path")
-    if proxies and proxy_frames and len(proxies) == len(proxy_frames) > 1:
-        try:
-            return _write_parallel(out_path, landmarks, overlay, proxies, proxy_frames, fps,
-                                   progress)  # fmt: skip
-        except Exception:  # noqa: BLE001 - fall back to the single-process path
-            pass
+    """Draw the overlay on every frame of `video` (decoded again, downscaled to `max_side`) in
+    this process. The pose workers normally draw from their own preview frames instead
+    (strideback.video.extract.PosePass.annotate); this is the fallback."""
     total = len(landmarks)
-
-    def source() -> Iterator[np.ndarray]:
-        if proxies:
-            return _proxy_frames(proxies)
-        return (f.image for f in iter_frames(video, max_side=max_side))  # type: ignore[arg-type]
-
-    frames = _drawn(source(), landmarks.points, landmarks.width, overlay, 0, total, progress)
-    return _encode(out_path, frames, fps)
+    source = (f.image for f in iter_frames(video, max_side=max_side))
+    return encode_video(
+        out_path, drawn_frames(source, landmarks.points, landmarks.width, overlay, 0, total,
+                               progress), fps,
+    )  # fmt: skip
 
 
-def _drawn(
+def drawn_frames(
     frames: Iterator[np.ndarray], points: np.ndarray, width: int, overlay: Overlay, start: int,
     total: int, progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[np.ndarray]:  # fmt: skip
-    """Frames with the overlay drawn; `points[k]` belongs to frame `start + k` of the clip."""
+    """Frames with the overlay drawn; `points[k]` (pixels of a `width`-wide video) belongs to
+    frame `start + k` of the clip."""
     for k, frame in enumerate(frames):
         if k >= len(points):
             break
@@ -133,49 +158,26 @@ def _drawn(
         yield frame
 
 
-def _encode(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Path:
+def encode_video(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Path:
+    """H.264 (browser-playable) through imageio-ffmpeg, else OpenCV's mp4v."""
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        raise ValueError(f"{out_path}: no frames to encode")
     try:
-        return _write_h264(out_path, frames, fps)
+        return _write_h264(out_path, itertools.chain([first], frames), fps)
     except Exception:  # noqa: BLE001 - fall back to OpenCV's encoder
-        return _write_mp4v(out_path, frames, fps)
+        return _write_mp4v(out_path, itertools.chain([first], frames), fps)
 
 
-def _segment(
-    out_path: str, proxy: str, points: np.ndarray, width: int, overlay: Overlay, start: int,
-    fps: float,
-) -> str:  # fmt: skip
-    frames = _drawn(_proxy_frames([Path(proxy)]), points, width, overlay, start, len(points))
-    _write_h264(Path(out_path), frames, fps)
-    return out_path
-
-
-def _write_parallel(
-    out_path: Path, landmarks: Landmarks, overlay: Overlay, proxies: list[Path],
-    counts: list[int], fps: float, progress: Callable[[int, int], None] | None,
-) -> Path:  # fmt: skip
-    import multiprocessing as mp
+def concat_videos(parts: list[Path], out_path: Path) -> Path:
+    """Join consecutive parts encoded alike into one file without re-encoding."""
     import subprocess
     import tempfile
-    from concurrent.futures import ProcessPoolExecutor
 
     import imageio_ffmpeg
 
-    total = len(landmarks)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
-    with tempfile.TemporaryDirectory(prefix="strideback-annotate-") as tmp:
-        parts = [Path(tmp) / f"part_{i:02d}.mp4" for i in range(len(proxies))]
-        with ProcessPoolExecutor(len(proxies), mp_context=mp.get_context("spawn")) as pool:
-            futures = [
-                pool.submit(_segment, str(part), str(proxy),
-                            landmarks.points[a : a + n], landmarks.width, overlay, int(a), fps)
-                for part, proxy, a, n in zip(parts, proxies, starts, counts, strict=True)
-            ]  # fmt: skip
-            done = 0
-            for future, n in zip(futures, counts, strict=True):
-                future.result()
-                done += n
-                if progress:
-                    progress(done, total)
+    with tempfile.TemporaryDirectory(prefix="strideback-concat-") as tmp:
         listing = Path(tmp) / "parts.txt"
         listing.write_text("".join(f"file '{p}'\n" for p in parts), encoding="utf-8")
         subprocess.run(
@@ -196,8 +198,10 @@ def _write_h264(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Pat
     writer = imageio_ffmpeg.write_frames(
         str(out_path), (w2, h2), fps=fps, codec="libx264", pix_fmt_in="bgr24",
         pix_fmt_out="yuv420p", macro_block_size=1, quality=None,
-        # ultrafast: ~2x less CPU than veryfast for a ~2x larger file (a few MB per 30 s)
-        output_params=["-preset", "ultrafast", "-crf", "23", "-movflags", "+faststart"],
+        # ultrafast: ~2x less CPU than veryfast for a ~2x larger file (a few MB per 30 s);
+        # one thread: each worker encodes its own part, x264's threads only add switching
+        output_params=["-preset", "ultrafast", "-crf", "23", "-threads", "1",
+                       "-movflags", "+faststart"],
         ffmpeg_log_level="error",
     )  # fmt: skip
     writer.send(None)

@@ -1,27 +1,33 @@
-"""Run the pose backend over a whole video, in parallel chunks, keeping a small proxy video.
+"""Run the pose backend over a whole video in parallel worker processes, keeping preview frames.
 
 The clip is split into `workers` consecutive parts; each worker process decodes its part with
 ffmpeg, scaled inside the decoder to `max_side` (the model crops and resizes the runner to
-256x256 anyway), runs pose in tracking mode, and writes its downscaled frames to an MJPG
-proxy so the annotated video can be drawn later without decoding the original a second time.
-Each worker's native stderr (TFLite/absl INFO and warning lines) goes to a log file; only
-real error lines are forwarded to the terminal.
+256x256 anyway), runs pose in tracking mode, and keeps a JPEG copy of each frame at
+PREVIEW_MAX_SIDE in a temporary file (strideback.video.preview). After the analysis the same
+workers draw the overlay on those frames and encode their part of the annotated video, so the
+clip is decoded once and no process is started twice. Each worker's native stderr
+(TFLite/absl INFO and warning lines) goes to a log file; only real error lines are forwarded
+to the terminal.
 
-Cost per frame of a 1080p60 phone clip, measured on this project's 2-core machine: ffmpeg
-decode + scale ~6 ms (OpenCV decode + BGR + resize was ~15 ms), pose ~20-22 ms whatever the
-input size (the model always sees a 256x256 crop around the runner, so cropping the input
-ourselves or downscaling below 640 px saves nothing measurable), proxy ~2 ms. MediaPipe's
-graph runs its own threads: pinned to one core a process uses ~20 ms CPU per frame, unpinned
-~23 ms, but pinning the workers (STRIDEBACK_PIN_WORKERS=1) made the wall time worse on a
-machine shared with other work, so it is off by default.
+CPU per frame of the 1080p60 benchmark clip, measured on this project's 2-core machine:
+ffmpeg decode + scale to 640 px ~4.5 ms (piped as YUV 4:2:0 and turned into RGB by OpenCV:
+~1 ms less than asking ffmpeg for RGB), pose ~19.5 ms whatever the input size (the model
+always sees a 256x256 crop around the runner, so cropping the input ourselves or downscaling
+below 640 px saves nothing measurable), preview JPEG ~1 ms (OpenCV's MJPG VideoWriter used
+before cost ~2.6 ms). MediaPipe's graph runs its own threads: pinned to one core a process
+uses ~20 ms CPU per frame, unpinned ~23 ms, but pinning the workers
+(STRIDEBACK_PIN_WORKERS=1) made the wall time worse on a machine shared with other work, so
+it is off by default.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -31,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from strideback.video.annotate import Overlay, concat_videos
 from strideback.video.decode import (
     VideoError,
     VideoInfo,
@@ -44,7 +51,7 @@ from strideback.video.pose import JOINTS, Landmarks
 Progress = Callable[[int, int], None]
 DEFAULT_MAX_SIDE = 640  # pose input: a runner filling 40% of the height is ~256 px, the
 # size of the model's input crop
-PROXY_MAX_SIDE = 480  # frames kept for the annotated video (cheaper to encode and draw)
+PREVIEW_MAX_SIDE = 480  # frames kept for the annotated video (cheaper to encode and draw)
 MIN_FRAMES_PER_WORKER = 90
 
 
@@ -52,9 +59,7 @@ MIN_FRAMES_PER_WORKER = 90
 class Extraction:
     info: VideoInfo
     landmarks: Landmarks
-    proxies: list[Path]  # downscaled frames, in order (for the annotated video)
-    proxy_frames: list[int]  # frames in each proxy
-    proxy_size: tuple[int, int]  # (width, height) of the proxy frames
+    preview_size: tuple[int, int]  # (width, height) of the annotated video's frames
     seconds: float
 
 
@@ -94,59 +99,97 @@ def _worker(
     video: str,
     chunk: Chunk,
     size: tuple[int, int],
-    proxy_size: tuple[int, int],
-    proxy: str | None,
+    preview: tuple[str, tuple[int, int]] | None,
     backend: str,
     out_q,
+    cmd_q,
     log_path: str | None = None,
     pin_cpu: int | None = None,
 ) -> None:
+    """Pose for one chunk, then (when `preview` = (file, size) is given) wait for the order to
+    draw the annotated video of that chunk from the preview frames kept meanwhile."""
     _quiet_native_logs(log_path)  # before mediapipe is imported
     import cv2
 
     from strideback.video.pose import make_backend
 
+    cv2.setNumThreads(1)  # one core per worker; OpenCV's pool only adds switching
     if pin_cpu is not None and hasattr(os, "sched_setaffinity"):
         # One core per worker (and its ffmpeg decoder, which inherits the affinity).
         os.sched_setaffinity(0, {pin_cpu})
 
     pose = None
-    writer = None
+    store = None
+    phase = "pose"
+    try:
+        if preview is not None:
+            from strideback.video.preview import PreviewStore
+
+            store = PreviewStore(Path(preview[0]), preview[1])
+        pose = make_backend(backend)
+        times, pts = _pose_pass(video, chunk, size, pose, store, out_q)
+        pose.close()
+        pose = None
+        out_q.put(("done", chunk.index, times, pts))
+        if store is None:
+            return
+        phase = "annotated video"
+        command = _next_command(cmd_q)
+        if command is not None and command[0] == "annotate":
+            _annotate_part(chunk.index, store, out_q, *command[1:])
+    except Exception as exc:  # noqa: BLE001 - reported to the parent
+        out_q.put(("error", chunk.index, phase, f"{type(exc).__name__}: {exc}"))
+    finally:
+        if pose is not None:
+            pose.close()
+        if store is not None:
+            store.close()
+
+
+def _pose_pass(video, chunk, size, pose, store, out_q):  # type: ignore[no-untyped-def]
     times: list[float] = []
     pts: list[np.ndarray] = []
     n_joints = len(JOINTS)
-    try:
-        pose = make_backend(backend)
-        pending = 0
-        for t_s, rgb in _frames(video, chunk, size):
-            if proxy:
-                if writer is None:
-                    writer = cv2.VideoWriter(
-                        proxy, cv2.VideoWriter_fourcc(*"MJPG"), 30.0, proxy_size
-                    )
-                small = (
-                    rgb
-                    if proxy_size == size
-                    else cv2.resize(rgb, proxy_size, interpolation=cv2.INTER_LINEAR)
-                )
-                writer.write(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
-            result = pose.process(rgb, int(t_s * 1000))
-            times.append(t_s)
-            pts.append(result if result is not None else np.full((n_joints, 4), np.nan, np.float32))
-            pending += 1
-            if pending >= 10:
-                out_q.put(("progress", pending))
-                pending = 0
-        if pending:
+    missing = np.full((n_joints, 4), np.nan, np.float32)
+    pending = 0
+    for t_s, rgb in _frames(video, chunk, size):
+        if store is not None:
+            store.add_rgb(rgb)
+        result = pose.process(rgb, int(t_s * 1000))
+        times.append(t_s)
+        pts.append(missing if result is None else result)
+        pending += 1
+        if pending >= 10:
             out_q.put(("progress", pending))
-        out_q.put(("done", chunk.index, np.array(times), np.array(pts).reshape(-1, n_joints, 4)))
-    except Exception as exc:  # noqa: BLE001 - reported to the parent
-        out_q.put(("error", chunk.index, f"{type(exc).__name__}: {exc}"))
-    finally:
-        if writer is not None:
-            writer.release()
-        if pose is not None:
-            pose.close()
+            pending = 0
+    if pending:
+        out_q.put(("progress", pending))
+    return np.array(times), np.array(pts, dtype=np.float32).reshape(-1, n_joints, 4)
+
+
+def _next_command(cmd_q) -> tuple | None:  # type: ignore[no-untyped-def]
+    """The parent's next order; None if the parent went away (never wait forever)."""
+    parent = os.getppid()
+    while True:
+        try:
+            return cmd_q.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return None
+
+
+def _annotate_part(  # type: ignore[no-untyped-def]
+    index: int, store, out_q, out_path: str, points: np.ndarray, width: int, overlay,
+    start: int, fps: float,
+) -> None:  # fmt: skip
+    from strideback.video.annotate import drawn_frames, encode_video
+
+    def report(done: int, total: int) -> None:
+        out_q.put(("drawn", 10))
+
+    frames = drawn_frames(store.frames(), points, width, overlay, start, len(points), report)
+    encode_video(Path(out_path), frames, fps)
+    out_q.put(("annotated", index, out_path))
 
 
 @dataclass(frozen=True)
@@ -209,100 +252,202 @@ def _cpus_for(n: int, pin: bool | None) -> list[int | None]:
     return [available[i] for i in range(n)]
 
 
+class PosePass:
+    """The pose workers for one clip, as a context manager.
+
+    `landmarks()` runs pose over the whole clip (each worker decodes its consecutive part with
+    ffmpeg, scaled in the decoder, and keeps JPEG preview frames in a temporary file); the
+    workers then stay alive until `annotate()` has them draw the overlay on their own preview
+    frames and encode their part of the annotated video, which `annotated()` joins. So the
+    clip is decoded once, no process is started twice, and the caller can do other work
+    (the report) while the video is drawn. Leaving the block stops the workers.
+    """
+
+    def __init__(
+        self,
+        video: Path,
+        *,
+        info: VideoInfo | None = None,
+        workers: int | None = None,
+        max_side: int = DEFAULT_MAX_SIDE,
+        backend: str = "mediapipe",
+        preview: bool = True,
+        pin: bool | None = None,
+    ) -> None:
+        self.video = Path(video)
+        self.info = info or probe_video(self.video)
+        if workers is None:
+            workers = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                          else os.cpu_count() or 1)  # fmt: skip
+        self.chunks = _chunks(self.info, workers)
+        self.size = scaled_size(self.info.width, self.info.height, max_side)
+        self.preview_size = scaled_size(
+            self.info.width, self.info.height, min(max_side, PREVIEW_MAX_SIDE)
+        )
+        self.backend = backend
+        self.preview = preview
+        self.pin = pin
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._procs: list = []
+        self._cmd_qs: list = []
+        self._out_q = None
+        self._logs: list[Path] = []
+        self._counts: list[int] = []
+        self._parts: list[Path] = []
+        self._annotating = False
+
+    def __enter__(self) -> PosePass:
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _start(self) -> None:
+        ctx = mp.get_context("spawn")
+        self._tmp = tempfile.TemporaryDirectory(prefix="strideback-pose-")
+        tmp = Path(self._tmp.name)
+        self._out_q = ctx.Queue()
+        self._logs = [tmp / f"worker_{c.index}.log" for c in self.chunks]
+        cpus = _cpus_for(len(self.chunks), self.pin)
+        for c, log, cpu in zip(self.chunks, self._logs, cpus, strict=True):
+            cmd_q = ctx.Queue()
+            preview = (str(tmp / f"preview_{c.index:02d}.jpgs"), self.preview_size)
+            proc = ctx.Process(
+                target=_worker,
+                args=(str(self.video), c, self.size, preview if self.preview else None,
+                      self.backend, self._out_q, cmd_q, str(log), cpu),
+                daemon=True,
+            )  # fmt: skip
+            self._procs.append(proc)
+            self._cmd_qs.append(cmd_q)
+            proc.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for cmd_q, proc in zip(self._cmd_qs, self._procs, strict=True):
+            if proc.pid is not None and proc.is_alive():
+                with contextlib.suppress(Exception):
+                    cmd_q.put(("stop",))
+        for proc in self._procs:
+            if proc.pid is None:  # never started
+                continue
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout=5)
+        for line in _forward_errors(self._logs):
+            print(line, file=sys.stderr)
+        self._procs, self._cmd_qs = [], []
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def _messages(self):  # type: ignore[no-untyped-def]
+        """Worker messages; raises VideoError if a worker failed or died."""
+        while True:
+            try:
+                msg = self._out_q.get(timeout=1.0)  # type: ignore[union-attr]
+            except queue.Empty:
+                dead = [i for i, p in enumerate(self._procs) if p.exitcode not in (None, 0)]
+                if dead:
+                    raise VideoError(
+                        f"{self.video}: a pose worker stopped unexpectedly (exit code "
+                        f"{self._procs[dead[0]].exitcode}): {_log_tail(self._logs[dead[0]])}"
+                    ) from None
+                continue
+            if msg[0] == "error":
+                raise VideoError(
+                    f"{self.video}: {msg[2]} failed in part {msg[1] + 1} of the clip: {msg[3]}"
+                )
+            yield msg
+
+    def landmarks(
+        self, progress: Progress | None = None, while_waiting: Callable[[], None] | None = None
+    ) -> Extraction:
+        """Pose for every frame, in pixel coordinates of the displayed video.
+
+        `while_waiting` is called once when the first worker has finished and another is
+        still running (a core is free: a good moment for a slow import)."""
+        started = time.perf_counter()
+        info = self.info
+        done: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        processed = 0
+        for msg in self._messages():
+            if msg[0] == "progress":
+                processed += msg[1]
+                if progress:
+                    progress(processed, max(info.frame_count, processed))
+            elif msg[0] == "done":
+                done[msg[1]] = (msg[2], msg[3])
+                if len(done) == len(self.chunks):
+                    break
+                if len(done) == 1 and while_waiting is not None:
+                    while_waiting()
+        parts = [done[c.index] for c in self.chunks]
+        self._counts = [len(p[0]) for p in parts]
+        t_s = np.concatenate([p[0] for p in parts])
+        norm = np.concatenate([p[1] for p in parts])
+        if len(t_s) == 0:
+            raise VideoError(f"{self.video}: no decodable video frames")
+        t_s = t_s - t_s[0]  # clip time from the first frame (streams may start after 0)
+        points = norm.astype(np.float64)
+        points[..., 0] *= info.width
+        points[..., 1] *= info.height
+        points[..., 2] *= info.width  # MediaPipe z is on the scale of x
+        landmarks = Landmarks(
+            t_s=t_s, points=points, width=info.width, height=info.height, backend=self.backend
+        )
+        return Extraction(info, landmarks, self.preview_size, time.perf_counter() - started)
+
+    def annotate(self, landmarks: Landmarks, overlay: Overlay, fps: float) -> None:
+        """Order each worker to draw and encode its part (returns at once)."""
+        if not self.preview or not self._counts:
+            raise RuntimeError("annotate() needs preview frames and landmarks() first")
+        tmp = Path(self._tmp.name)  # type: ignore[union-attr]
+        starts = np.concatenate([[0], np.cumsum(self._counts)[:-1]]).astype(int)
+        self._parts = [tmp / f"part_{c.index:02d}.mp4" for c in self.chunks]
+        for cmd_q, part, a, n in zip(self._cmd_qs, self._parts, starts, self._counts,
+                                     strict=True):  # fmt: skip
+            cmd_q.put(("annotate", str(part), landmarks.points[a : a + n], landmarks.width,
+                       overlay, int(a), fps))  # fmt: skip
+        self._annotating = True
+
+    def annotated(self, out_path: Path, progress: Progress | None = None) -> Path:
+        """Wait for the parts ordered by `annotate()` and join them into `out_path`."""
+        if not self._annotating:
+            raise RuntimeError("annotated() needs annotate() first")
+        total = sum(self._counts)
+        drawn, finished = 0, 0
+        for msg in self._messages():
+            if msg[0] == "drawn":
+                drawn += msg[1]
+                if progress:
+                    progress(min(drawn, total), total)
+            elif msg[0] == "annotated":
+                finished += 1
+                if finished == len(self._parts):
+                    break
+        self._annotating = False
+        if len(self._parts) == 1:
+            shutil.move(str(self._parts[0]), out_path)
+            return Path(out_path)
+        return concat_videos(self._parts, Path(out_path))
+
+
 def extract_landmarks(
     video: Path,
     *,
-    proxy_dir: Path | None = None,
     workers: int | None = None,
     max_side: int = DEFAULT_MAX_SIDE,
     backend: str = "mediapipe",
     progress: Progress | None = None,
     pin: bool | None = None,
 ) -> Extraction:
-    """Pose for every frame of `video`, in pixel coordinates of the displayed video."""
-    started = time.perf_counter()
-    info = probe_video(Path(video))
-    if workers is None:
-        workers = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else os.cpu_count() or 1)  # fmt: skip
-    chunks = _chunks(info, workers)
-    size = scaled_size(info.width, info.height, max_side)
-    proxy_size = scaled_size(info.width, info.height, min(max_side, PROXY_MAX_SIDE))
-    ctx = mp.get_context("spawn")
-    cpus = _cpus_for(len(chunks), pin)
-    out_q = ctx.Queue()
-    with tempfile.TemporaryDirectory(prefix="strideback-pose-") as tmp:
-        logs = [Path(tmp) / f"worker_{c.index}.log" for c in chunks]
-        proxies = [(proxy_dir / f"proxy_{c.index:02d}.avi") if proxy_dir else None for c in chunks]
-        procs = [
-            ctx.Process(
-                target=_worker,
-                args=(
-                    str(video),
-                    c,
-                    size,
-                    proxy_size,
-                    str(p) if p else None,
-                    backend,
-                    out_q,
-                    str(log),
-                    cpu,
-                ),  # fmt: skip
-                daemon=True,
-            )
-            for c, p, log, cpu in zip(chunks, proxies, logs, cpus, strict=True)
-        ]
-        for proc in procs:
-            proc.start()
-        done: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        processed = 0
-        try:
-            while len(done) < len(procs):
-                try:
-                    msg = out_q.get(timeout=1.0)
-                except queue.Empty:
-                    dead = [i for i, p in enumerate(procs) if p.exitcode not in (None, 0)]
-                    if dead:
-                        raise VideoError(
-                            f"{video}: a pose worker stopped unexpectedly "
-                            f"(exit code {procs[dead[0]].exitcode}): {_log_tail(logs[dead[0]])}"
-                        ) from None
-                    continue
-                if msg[0] == "progress":
-                    processed += msg[1]
-                    if progress:
-                        progress(processed, max(info.frame_count, processed))
-                elif msg[0] == "done":
-                    done[msg[1]] = (msg[2], msg[3])
-                else:
-                    raise VideoError(
-                        f"{video}: pose failed in part {msg[1] + 1} of the clip: {msg[2]}"
-                    )
-        finally:
-            for proc in procs:
-                proc.join(timeout=5)
-                if proc.is_alive():
-                    proc.terminate()
-            for line in _forward_errors(logs):
-                print(line, file=sys.stderr)
-    parts = [done[c.index] for c in chunks]
-    t_s = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
-    norm = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, len(JOINTS), 4))
-    if len(t_s) == 0:
-        raise VideoError(f"{video}: no decodable video frames")
-    t_s = t_s - t_s[0]  # clip time from the first frame (streams may start after 0)
-    points = norm.astype(np.float64)
-    points[..., 0] *= info.width
-    points[..., 1] *= info.height
-    points[..., 2] *= info.width  # MediaPipe z is on the scale of x
-    landmarks = Landmarks(
-        t_s=t_s, points=points, width=info.width, height=info.height, backend=backend
-    )
-    return Extraction(
-        info=info,
-        landmarks=landmarks,
-        proxies=[p for p in proxies if p is not None and p.exists()],
-        proxy_frames=[len(p[0]) for p in parts] if all(p and p.exists() for p in proxies) else [],
-        proxy_size=proxy_size,
-        seconds=time.perf_counter() - started,
-    )
+    """Pose for every frame of `video` (no preview frames kept)."""
+    with PosePass(video, workers=workers, max_side=max_side, backend=backend, preview=False,
+                  pin=pin) as job:  # fmt: skip
+        return job.landmarks(progress)

@@ -6,9 +6,37 @@ would try to download theirs and fail offline (see docs/pitfalls.md).
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+from types import ModuleType
 
 import numpy as np
+
+
+def _pose_solution() -> ModuleType:
+    """`mediapipe.python.solutions.pose` without running `mediapipe/__init__.py` and
+    `mediapipe/python/solutions/__init__.py`, which import every solution and task: pyplot
+    (via drawing_utils) and sounddevice, whose search for libportaudio runs ldconfig and gcc.
+    That costs ~0.5 s CPU in each worker; the pose module itself needs none of it. Falls back
+    to the plain import if the package layout is not the expected one."""
+    if "mediapipe" not in sys.modules:
+        try:
+            for name in ("mediapipe", "mediapipe.python.solutions"):
+                spec = importlib.util.find_spec(name)
+                if spec is None or spec.submodule_search_locations is None:
+                    raise ImportError(name)
+                sys.modules[name] = importlib.util.module_from_spec(spec)  # body not run
+            from mediapipe.python.solutions import pose
+
+            sys.modules["mediapipe"].solutions = sys.modules["mediapipe.python.solutions"]
+            return pose
+        except Exception:  # noqa: BLE001 - undo the partial packages, import normally
+            for name in [m for m in sys.modules if m == "mediapipe" or m.startswith("mediapipe.")]:
+                del sys.modules[name]
+    import mediapipe as mp
+
+    return mp.solutions.pose
 
 
 class MediaPipePose:
@@ -17,9 +45,7 @@ class MediaPipePose:
     def __init__(self) -> None:
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import mediapipe as mp
-
-        self._pose = mp.solutions.pose.Pose(
+        self._pose = _pose_solution().Pose(
             static_image_mode=False,
             model_complexity=1,
             smooth_landmarks=True,

@@ -1,0 +1,116 @@
+"""The pose workers' plumbing: preview frames kept as JPEG on disk, the workers drawing the
+annotated video after the analysis, the single-worker path, and the one-process fallback."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from strideback.video.annotate import FONT, Overlay, _text
+from strideback.video.decode import VideoError
+from strideback.video.preview import PreviewStore
+
+CLIP = "zz_male_side.mp4"
+
+
+def test_preview_store_round_trip_keeps_only_offsets_in_memory(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    base = cv2.GaussianBlur(rng.integers(0, 255, (64, 36, 3), np.uint8), (0, 0), 3)
+    frames = [cv2.resize(np.roll(base, k, axis=1), (360, 640)) for k in range(12)]
+    store = PreviewStore(tmp_path / "preview.jpgs", (270, 480))
+    for f in frames:
+        store.add_rgb(f)
+    assert len(store) == 12
+    assert all(isinstance(span, tuple) for span in store._spans)  # no image arrays held
+    assert (tmp_path / "preview.jpgs").stat().st_size < 12 * 270 * 480 * 3 / 5  # compressed
+    back = list(store.frames())
+    assert [b.shape for b in back] == [(480, 270, 3)] * 12
+    for original, decoded in zip(frames, back, strict=True):
+        expected = cv2.cvtColor(cv2.resize(original, (270, 480)), cv2.COLOR_RGB2BGR)
+        assert np.abs(decoded.astype(int) - expected.astype(int)).mean() < 3  # BGR, JPEG q85
+    store.close()
+    assert not (tmp_path / "preview.jpgs").exists()
+
+
+@pytest.mark.parametrize(("text", "org", "scale"), [
+    ("left knee flexion: 23 deg", (8, 22), 0.5),
+    ("side view | cadence 169 steps/min | StrideBack", (8, 470), 0.45),
+    ("CONTACT L", (250, 30), 0.7),  # runs off the right edge: clipped like putText
+])  # fmt: skip
+def test_cached_text_looks_like_puttext(text: str, org: tuple[int, int], scale: float) -> None:
+    rng = np.random.default_rng(2)
+    frame = rng.integers(0, 255, (480, 270, 3), dtype=np.uint8)
+    ours, theirs = frame.copy(), frame.copy()
+    _text(ours, text, org, (80, 255, 80), scale)
+    cv2.putText(theirs, text, org, FONT, scale, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(theirs, text, org, FONT, scale, (80, 255, 80), 1, cv2.LINE_AA)
+    diff = np.abs(ours.astype(int) - theirs.astype(int))
+    assert (ours != frame).sum() > 100  # something was drawn
+    assert diff.mean() < 0.05 and np.percentile(diff, 99.9) <= 12
+
+
+@pytest.fixture(scope="module")
+def short_clip(videos_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """5.5 s of the shared clip: under 2 x 90 frames, so one pose worker does it all."""
+    import imageio_ffmpeg
+
+    out = tmp_path_factory.mktemp("short") / "short.mp4"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-i",
+         str(videos_dir / CLIP), "-t", "5.5", "-c:v", "libx264", "-preset", "veryfast",
+         str(out)], check=True,
+    )  # fmt: skip
+    return out
+
+
+def test_single_worker_draws_the_annotated_video(short_clip: Path, tmp_path: Path) -> None:
+    from strideback.video.extract import PosePass
+
+    done: list[int] = []
+    with PosePass(short_clip) as job:
+        assert len(job.chunks) == 1
+        ex = job.landmarks(lambda d, t: done.append(d))
+        n = len(ex.landmarks)
+        assert n == 165 and ex.landmarks.detected.mean() > 0.9
+        assert done and done[-1] == n
+        overlay = Overlay(near="left", events={10: "contact L"},
+                          angles={"left knee flexion": [20.0] * n}, footer="test")  # fmt: skip
+        job.annotate(ex.landmarks, overlay, fps=ex.info.fps)
+        out = job.annotated(tmp_path / "annotated.mp4")
+        tmp = Path(job._tmp.name)  # type: ignore[union-attr]
+        procs = list(job._procs)
+    assert not tmp.exists()  # preview frames and parts removed
+    assert not any(p.is_alive() for p in procs)
+    cap = cv2.VideoCapture(str(out))
+    count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    cap.release()
+    assert count == n and size == ex.preview_size == (270, 480)
+
+
+def test_annotation_falls_back_to_one_process(short_clip: Path, tmp_path: Path) -> None:
+    """If the workers cannot draw the video, it is drawn again from the clip, not lost."""
+    from strideback.form.service import _annotate
+    from strideback.video.decode import probe_video
+    from strideback.video.extract import Extraction
+    from strideback.video.pose import JOINTS, Landmarks
+
+    info = probe_video(short_clip)
+    n = 165
+    points = np.full((n, len(JOINTS), 4), np.nan)
+    lm = Landmarks(np.arange(n) / 30.0, points, info.width, info.height, "none")
+    ex = Extraction(info, lm, (270, 480), 0.0)
+
+    class BrokenWorkers:
+        def annotated(self, out: Path, progress: object = None) -> Path:
+            raise VideoError("worker died")
+
+    out = _annotate(BrokenWorkers(), ex, Overlay(None, {}, {}, "x"), short_clip,  # type: ignore[arg-type]
+                    tmp_path / "a.mp4", None)  # fmt: skip
+    cap = cv2.VideoCapture(str(out))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == n
+    cap.release()
