@@ -356,3 +356,20 @@ def test_check_submission_with_the_real_questions(client: TestClient) -> None:
     r = client.post("/check", data=data)
     assert r.status_code == 422 and "Enter a number from" in r.text
     assert client.get("/plan.ics").headers["content-type"].startswith("text/calendar")
+
+
+def test_metronome_download_and_validation(tmp_path):
+    import io
+    import wave
+
+    app = create_app(f"sqlite:///{tmp_path / 'm.sqlite3'}", jobs_in_processes=False)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        response = client.get("/form/metronome.wav", params={"spm": 180, "minutes": 0.5})
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "audio/wav"
+        assert "metronome-180spm" in response.headers["content-disposition"]
+        with wave.open(io.BytesIO(response.content)) as wav:
+            seconds = wav.getnframes() / wav.getframerate()
+        assert abs(seconds - 30) < 1
+        bad = client.get("/form/metronome.wav", params={"spm": 20, "minutes": 1})
+        assert bad.status_code == 422

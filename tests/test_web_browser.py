@@ -443,5 +443,12 @@ def test_form_video_in_browser(server: dict, browser, videos_dir: Path) -> None:
     page.click("#upload-result .job a")
     page.wait_for_selector("table.metrics")
     assert page.locator("table.metrics tbody tr").count() >= 3
+    # Cadence retraining: the page offers click tracks at +5% and +10% of the measured cadence.
+    link = page.locator(".metronome a").first
+    href = link.get_attribute("href") or ""
+    spm = int(href.split("spm=")[1].split("&")[0])
+    assert 170 <= spm <= 182, href  # 1.05 x ~169 steps/min
+    wav = page.request.get(f"{base}{href}")
+    assert wav.ok and wav.body()[:4] == b"RIFF"
     shot(page, "form-report")
     context.close()

@@ -99,6 +99,24 @@ def _clip(request: Request, clip_id: int) -> tuple[Any, str | None]:
         raise
 
 
+@router.get("/form/metronome.wav")
+def metronome(request: Request, spm: int, minutes: float = 20) -> Response:
+    """A click track at the target cadence, for cadence retraining (+5-10% of your own)."""
+    try:
+        wav = backends.call("form", "metronome_wav", spm, minutes)
+    except Exception as exc:
+        form_error = backends.exception_type("form", "FormError")
+        if form_error is not None and isinstance(exc, form_error):
+            return render(request, "error.html", status_code=422, message=str(exc))
+        raise
+    filename = f"metronome-{spm}spm-{minutes:g}min.wav"
+    return Response(
+        wav,
+        media_type="audio/wav",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @router.get("/form/compare", response_class=HTMLResponse)
 def compare(request: Request, a: int, b: int) -> Response:
     try:
