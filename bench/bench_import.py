@@ -34,26 +34,14 @@ from strideback.activities.fit_slow import decode_fit_slow
 from strideback.activities.laps import fill_lap_totals
 from strideback.activities.local_time import fill_local_offset
 from strideback.activities.service import import_paths, list_activities
+from strideback.domain import ACTIVITY_SUMMARY_FIELDS
 from strideback.store.db import open_database
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "activities"
 HISTORY_START = dt.datetime(2015, 1, 5, 7, 0, tzinfo=dt.UTC)
 HISTORY_YEARS = 10
-SUMMARY_FIELDS = (
-    "sport",
-    "sub_sport",
-    "start",
-    "distance_m",
-    "elapsed_s",
-    "moving_s",
-    "ascent_m",
-    "descent_m",
-    "cadence_spm",
-    "hr_bpm",
-    "utc_offset_s",
-    "n_laps",
-)
+SUMMARY_FIELDS = (*ACTIVITY_SUMMARY_FIELDS, "n_laps")
 
 
 def source_runs(corpus: Path = CORPUS) -> list[Path]:

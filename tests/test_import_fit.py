@@ -15,6 +15,7 @@ from strideback.activities.fit_fast import FastPathDeclined, decode_fit_fast, fi
 from strideback.activities.fit_slow import decode_fit_slow
 from strideback.activities.parse import ERROR, IMPORTED, SKIPPED, parse_item
 from strideback.activities.sources import FileItem
+from strideback.domain import ACTIVITY_SUMMARY_FIELDS
 
 GOOD_CATEGORIES = {"run", "walk", "treadmill", "other-sport", "multisport"}
 
@@ -167,19 +168,7 @@ def test_fast_decoder_matches_fitdecode(activities_dir: Path):
             continue
         slow_legs = build_fit_activities(slow)
         for a, b in zip(fast_legs, slow_legs, strict=True):
-            for field in (
-                "sport",
-                "sub_sport",
-                "start",
-                "distance_m",
-                "elapsed_s",
-                "moving_s",
-                "ascent_m",
-                "descent_m",
-                "cadence_spm",
-                "hr_bpm",
-                "utc_offset_s",
-            ):
+            for field in ACTIVITY_SUMMARY_FIELDS:
                 assert getattr(a, field) == getattr(b, field), (row["file"], field)
         compared += 1
     assert compared >= 50

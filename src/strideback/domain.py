@@ -27,6 +27,22 @@ SERIES_COLUMNS = (
 )
 
 
+# The per-activity totals that two decoders of the same file must agree on.
+ACTIVITY_SUMMARY_FIELDS = (
+    "sport",
+    "sub_sport",
+    "start",
+    "distance_m",
+    "elapsed_s",
+    "moving_s",
+    "ascent_m",
+    "descent_m",
+    "cadence_spm",
+    "hr_bpm",
+    "utc_offset_s",
+)
+
+
 @dataclass
 class Series:
     """Time series of one activity: parallel numpy arrays, NaN where missing."""

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -183,23 +184,24 @@ def _result(
     )
 
 
+def _row_totals(row: ActivityRow) -> dict[str, Any]:
+    """The summary numbers a stored row carries, as ImportResult and ActivitySummary name them."""
+    return {
+        "sport": row.sport,
+        "start_time": _aware(row.start_time),
+        "distance_m": row.distance_m,
+        "elapsed_s": row.elapsed_s,
+        "moving_s": row.moving_s,
+        "ascent_m": row.ascent_m,
+        "descent_m": row.descent_m,
+        "avg_cadence_spm": row.avg_cadence_spm,
+        "avg_hr_bpm": row.avg_hr_bpm,
+        "sport_guessed": bool(row.sport_guessed),
+    }
+
+
 def _row_result(file: str, status: str, row: ActivityRow, note: str | None) -> ImportResult:
-    return ImportResult(
-        file=file,
-        status=status,
-        activity_id=row.id,
-        sport=row.sport,
-        start_time=_aware(row.start_time),
-        distance_m=row.distance_m,
-        elapsed_s=row.elapsed_s,
-        moving_s=row.moving_s,
-        ascent_m=row.ascent_m,
-        descent_m=row.descent_m,
-        avg_cadence_spm=row.avg_cadence_spm,
-        avg_hr_bpm=row.avg_hr_bpm,
-        note=note,
-        sport_guessed=bool(row.sport_guessed),
-    )
+    return ImportResult(file=file, status=status, activity_id=row.id, note=note, **_row_totals(row))
 
 
 def _new_row(activity: Activity, sha256: str, blob: tuple[int, bytes]) -> ActivityRow:
@@ -380,23 +382,14 @@ def import_paths(
 def _summary(row: ActivityRow) -> ActivitySummary:
     return ActivitySummary(
         id=row.id,
-        sport=row.sport,
         sub_sport=row.sub_sport,
         name=row.name,
-        start_time=_aware(row.start_time),
         utc_offset_s=row.utc_offset_s,
-        distance_m=row.distance_m,
-        elapsed_s=row.elapsed_s,
-        moving_s=row.moving_s,
-        ascent_m=row.ascent_m,
-        descent_m=row.descent_m,
-        avg_cadence_spm=row.avg_cadence_spm,
-        avg_hr_bpm=row.avg_hr_bpm,
         max_hr_bpm=row.max_hr_bpm,
         device=row.device,
         source_format=row.source_format,
         source_file=row.source_file,
-        sport_guessed=bool(row.sport_guessed),
+        **_row_totals(row),
         n_laps=len(json.loads(row.laps)) if row.laps else 0,
     )
 

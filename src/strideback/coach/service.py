@@ -539,6 +539,21 @@ def _before_check_view(today: dt.date) -> TodayView:
     )
 
 
+def _refer_view(today: dt.date, referral: str | None, decision: Decision) -> TodayView:
+    """Today when the check sends the runner to a clinician: no sessions, no plan."""
+    return TodayView(
+        day=today,
+        needs_check=False,
+        referral=referral,
+        phase="refer",
+        step="See a clinician",
+        sessions=[],
+        decision=decision,
+        disclaimer=DISCLAIMER,
+        notes=[FIRST_RUN_NOTICE],
+    )
+
+
 def todays_session(db: Database, today: dt.date) -> TodayView:
     """What to do today and why (which rule fired)."""
     latest = latest_check(db)
@@ -547,31 +562,19 @@ def todays_session(db: Database, today: dt.date) -> TodayView:
     clearance = last_clearance(db)
     covered = _covered(latest, clearance)
     if latest.red_flags and not covered:
-        return TodayView(
-            day=today,
-            needs_check=False,
-            referral=latest.referral,
-            phase="refer",
-            step="See a clinician",
-            sessions=[],
-            decision=Decision("refer", "red_flag", latest.referral or "", "evidence.md §3a"),
-            disclaimer=DISCLAIMER,
-            notes=[FIRST_RUN_NOTICE],
+        return _refer_view(
+            today,
+            latest.referral,
+            Decision("refer", "red_flag", latest.referral or "", "evidence.md §3a"),
         )
     start = plan_start(db)
     if start is None or (not latest.can_start_plan and latest.taken_on >= start and not covered):
-        return TodayView(
-            day=today,
-            needs_check=False,
-            referral=latest.pattern_message,
-            phase="refer",
-            step="See a clinician",
-            sessions=[],
-            decision=Decision(
+        return _refer_view(
+            today,
+            latest.pattern_message,
+            Decision(
                 "refer", f"pattern_{latest.pattern}", latest.pattern_message, "evidence.md §3b"
             ),
-            disclaimer=DISCLAIMER,
-            notes=[FIRST_RUN_NOTICE],
         )
     if today < start:
         view = _before_check_view(today)
