@@ -7,13 +7,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 import numpy as np
 
+# Closed vocabularies shared by several capabilities: defined once here, imported everywhere
+# (services, CLI options, web forms, YAML validation). The tuples are derived from the types.
+Sport = Literal["running", "walking", "hiking", "cycling", "swimming", "other"]
+RunSubSport = Literal["road", "trail", "treadmill", "track", "generic"]
+Swelling = Literal["none", "mild", "marked"]
+SessionDone = Literal["done", "modified", "skipped", "rest"]
+FlagSeverity = Literal["info", "warning"]
+
 # Sports we recognise. Everything else is "other".
-SPORTS = ("running", "walking", "hiking", "cycling", "swimming", "other")
+SPORTS: tuple[Sport, ...] = get_args(Sport)
 # Sub-sports we keep distinct for running.
-RUN_SUB_SPORTS = ("road", "trail", "treadmill", "track", "generic")
+RUN_SUB_SPORTS: tuple[RunSubSport, ...] = get_args(RunSubSport)
+SWELLING: tuple[Swelling, ...] = get_args(Swelling)
+SESSION_DONE: tuple[SessionDone, ...] = get_args(SessionDone)
 
 SERIES_COLUMNS = (
     "t_s",  # seconds since the activity start (float)
@@ -115,7 +126,7 @@ class Flag:
     rule: str
     message: str
     citation: str
-    severity: str = "warning"  # info | warning
+    severity: FlagSeverity = "warning"
 
 
 @dataclass
@@ -141,8 +152,8 @@ class DiaryEntry:
     pain_during: int | None = None
     pain_after: int | None = None
     pain_next_morning: int | None = None
-    swelling: str = "none"  # none | mild | marked
-    done: str | None = None  # done | modified | skipped | rest
+    swelling: Swelling = "none"
+    done: SessionDone | None = None
     sharp_pain: bool = False
     limp: bool = False
     red_flag: bool = False
