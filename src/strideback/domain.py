@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 import numpy as np
+import numpy.typing as npt
 
 # Closed vocabularies shared by several capabilities: defined once here, imported everywhere
 # (services, CLI options, web forms, YAML validation). The tuples are derived from the types.
@@ -58,12 +59,12 @@ ACTIVITY_SUMMARY_FIELDS = (
 class Series:
     """Time series of one activity: parallel numpy arrays, NaN where missing."""
 
-    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    columns: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.columns.get("t_s", ()))
 
-    def get(self, name: str) -> np.ndarray | None:
+    def get(self, name: str) -> npt.NDArray[np.float64] | None:
         arr = self.columns.get(name)
         if arr is None or len(arr) == 0 or np.all(np.isnan(arr)):
             return None
