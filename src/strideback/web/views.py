@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import math
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -268,8 +269,12 @@ def activity_charts(series_columns: dict[str, np.ndarray], units: str = "km") ->
 
 
 def _smooth(values: np.ndarray, window: int = 5) -> np.ndarray:
+    """Centred rolling median that ignores NaN and shrinks at the edges."""
     if values.size < window:
         return values
-    import pandas as pd
-
-    return pd.Series(values).rolling(window, center=True, min_periods=1).median().to_numpy()
+    half = window // 2
+    padded = np.pad(values.astype(float), half, constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN window stays NaN
+        return np.nanmedian(windows, axis=1)
