@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "strideback.cli.coach",  # check, plan, today, log, settings, export, import-backup
     "strideback.cli.form",  # form, metronome
     "strideback.cli.web",  # serve
+    "strideback.cli.users",  # users (clinic mode accounts)
 )
 
 

@@ -5,6 +5,7 @@ Each capability owns its own table module and its own Alembic branch
 """
 # ruff: noqa: I001, F401
 
+from strideback.store import accounts
 from strideback.store import activities
 from strideback.store import coach
 from strideback.store import form
