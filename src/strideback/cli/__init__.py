@@ -24,7 +24,9 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "strideback.cli.history",  # import, activities
     "strideback.cli.load",  # load
-    "strideback.cli.coach",  # check, plan, today, log, settings, export, import-backup
+    "strideback.cli.coach",  # check, plan, today, log, settings
+    "strideback.cli.backup",  # export, restore (import-backup): after coach, whose old
+    # export/import-backup commands it replaces until they are removed from cli/coach.py
     "strideback.cli.form",  # form, metronome
     "strideback.cli.web",  # serve
 )
