@@ -167,7 +167,7 @@ def export_backup(
         path=out,
         rows={name: info["rows"] for name, info in tables.items()},
         files=len(files),
-        content_sha256=manifest["content_sha256"],
+        content_sha256=str(manifest["content_sha256"]),
     )
 
 
@@ -568,8 +568,10 @@ def _merge_table(
             continue
         if surrogate:
             row.pop(surrogate, None)
-        result = session.execute(table.insert().values(**row))
         if surrogate:
-            mapping[old_id] = result.inserted_primary_key[0]
+            new_id = session.execute(table.insert().values(**row).returning(table.c[surrogate]))
+            mapping[old_id] = new_id.scalar_one()
+        else:
+            session.execute(table.insert().values(**row))
         written += 1
     return written, skipped

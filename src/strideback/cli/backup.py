@@ -60,11 +60,12 @@ def restore_command(
 ) -> None:
     """Restore a backup. Into a database that holds data only with --replace or --merge."""
     from strideback.backup import BackupError
+    from strideback.backup.archive import Mode
     from strideback.backup.legacy import restore_any
 
     if replace and merge:
         fail("choose one of --replace and --merge")
-    mode = "replace" if replace else "merge" if merge else "empty"
+    mode: Mode = "replace" if replace else "merge" if merge else "empty"
     try:
         summary = restore_any(get_db(), path, mode=mode)
     except (BackupError, OSError) as exc:

@@ -60,7 +60,6 @@ def print_json(obj: Any) -> None:
 def fail(message: str, code: int = 1) -> None:
     """Print one clear error line and exit."""
     import typer
-
     from rich.markup import escape
 
     err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)

@@ -87,7 +87,8 @@ class CsrfSigner:
 
 def csrf_token_for(request: Request) -> str:
     """The token this request's page should embed (set in the cookie by the middleware)."""
-    return request.state.csrf_token
+    token: str = request.state.csrf_token
+    return token
 
 
 async def csrf_protect(request: Request) -> None:
@@ -251,7 +252,7 @@ def _cookie_from_scope(scope: Scope, name: str) -> str | None:
             for part in value.decode("latin-1").split(";"):
                 k, _, v = part.strip().partition("=")
                 if k == name:
-                    return v
+                    return str(v)
     return None
 
 
@@ -307,7 +308,7 @@ def _too_large_text(limit: int) -> str:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
-            return value.decode("latin-1")
+            return str(value.decode("latin-1"))
     return None
 
 

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, get_args
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from strideback.backup import BackupError, export_backup
+from strideback.backup.archive import Mode
 from strideback.backup.legacy import restore_any
 from strideback.coach.service import get_settings, settings_catalogue, update_settings
 from strideback.web.deps import get_config, get_db, render
@@ -24,7 +25,7 @@ from strideback.web.uploads import new_upload_folder, save_uploads
 router = APIRouter()
 
 
-RESTORE_MODES = ("empty", "replace", "merge")
+RESTORE_MODES: tuple[Mode, ...] = get_args(Mode)
 
 
 def parse_changes(
@@ -133,7 +134,7 @@ async def restore(request: Request) -> Response:
     form = await request.form(max_files=1)
     backup = form.get("backup")
     raw_mode = form.get("mode")
-    mode = raw_mode if isinstance(raw_mode, str) and raw_mode in RESTORE_MODES else "empty"
+    mode: Mode = next((m for m in RESTORE_MODES if m == raw_mode), "empty")
     files = [backup] if isinstance(backup, UploadFile) and backup.filename else []
     folder = new_upload_folder("restore")
     try:
@@ -142,9 +143,7 @@ async def restore(request: Request) -> Response:
         )
         if upload_errors:
             return _page(request, 422, errors={"top": "; ".join(upload_errors)}, mode=mode)
-        summary = await run_in_threadpool(
-            restore_any, get_db(request), saved[0], cast(Literal["empty"], mode)
-        )
+        summary = await run_in_threadpool(restore_any, get_db(request), saved[0], mode)
     except BackupError as exc:
         return _page(request, 422, errors={"top": str(exc)}, mode=mode)
     finally:
