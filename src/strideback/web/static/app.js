@@ -9,10 +9,15 @@
     });
   }
 
+  // The policy blocks inline handlers (onchange=, onsubmit=); these listeners do their job.
+  // The older markup is matched too until the templates move to the data attributes.
+  var SUBMIT_ON_CHANGE = "[data-submit-on-change], select[onchange*='this.form.submit']";
+  var GO_TO = "form[data-go-to], form[onsubmit*='location.href']";
+
   // <select data-submit-on-change>: submit its form when the choice changes.
   document.addEventListener("change", function (event) {
     var field = event.target;
-    if (field && field.matches && field.matches("[data-submit-on-change]") && field.form) {
+    if (field && field.matches && field.matches(SUBMIT_ON_CHANGE) && field.form) {
       field.form.submit();
     }
   });
@@ -20,11 +25,12 @@
   // <form data-go-to="/diary/" data-go-field="day">: go to the prefix plus the field's value.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form || !form.matches || !form.matches("form[data-go-to]")) return;
+    if (!form || !form.matches || !form.matches(GO_TO)) return;
+    var prefix = form.getAttribute("data-go-to") || form.getAttribute("action") || "";
     var field = form.elements[form.getAttribute("data-go-field") || "day"];
-    if (!field || !field.value) return;
+    if (!field || !field.value || prefix.charAt(0) !== "/") return;
     event.preventDefault();
-    window.location.href = form.getAttribute("data-go-to") + encodeURIComponent(field.value);
+    window.location.href = prefix + encodeURIComponent(field.value);
   });
 
   document.addEventListener("DOMContentLoaded", function () { scrollCharts(document); });
