@@ -274,3 +274,21 @@ def test_import_job_deletes_its_uploads(db_url: str, activities_dir) -> None:
     outside = store.create("import", {})
     run_import_job(db_url, outside, [str(activities_dir / "Runalyze__Standard.tcx")])
     assert (activities_dir / "Runalyze__Standard.tcx").exists()
+
+
+def test_shutdown_ends_a_busy_worker_and_marks_its_job(db, tmp_path) -> None:
+    import psutil
+
+    runner = JobRunner(db, use_processes=True)
+    job = runner.submit("import", {}, blocking_job, str(tmp_path / "never"))
+    deadline = time.monotonic() + 120
+    while runner.store.get(job).status != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (pid,) = runner.worker_pids()
+    runner.shutdown()
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie":
+        assert time.monotonic() < deadline, "the busy worker outlived the shutdown"
+        time.sleep(0.05)
+    assert runner.store.get(job).status == "error"
+    assert "stopped before this job finished" in runner.store.get(job).error

@@ -376,6 +376,9 @@ class JobRunner:
         exc = future.exception()
         if exc is None:
             return
+        if self._stop.is_set():  # we ended the worker ourselves: the server is stopping
+            self.store.interrupt_own()
+            return
         self.store.fail(job_id, f"The worker stopped: {type(exc).__name__}: {exc}")
         if isinstance(exc, BrokenProcessPool):
             self._rebuild(self.executor)
