@@ -26,9 +26,9 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, or_, select, update
 
 from strideback.procs import exit_when_parent_dies
 from strideback.store.db import Database, data_dir, open_database
@@ -88,12 +88,17 @@ def new_owner_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _stale_condition(now: dt.datetime) -> Any:
+def _stale_condition(now: dt.datetime) -> ColumnElement[bool]:
     """Active rows whose owner has not written a heartbeat for STALE_AFTER."""
     limit = now - STALE_AFTER
     return JobRow.status.in_(ACTIVE) & or_(
         JobRow.heartbeat_at < limit, JobRow.heartbeat_at.is_(None) & (JobRow.updated_at < limit)
     )
+
+
+def _rowcount(result: object) -> int:
+    """Rows an UPDATE touched (an UPDATE's result is always a CursorResult)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 class JobStore:
@@ -158,7 +163,7 @@ class JobStore:
                 .where(JobRow.owner == self.owner, JobRow.status.in_(ACTIVE))
                 .values(heartbeat_at=utcnow())
             )
-            return int(getattr(result, "rowcount", 0) or 0)
+            return _rowcount(result)
 
     def interrupt_stale(self, job_id: int | None = None) -> int:
         """Active jobs whose owner stopped its heartbeat (killed server) cannot finish: say so.
@@ -176,7 +181,7 @@ class JobStore:
             return 0
         return self._interrupt((JobRow.owner == self.owner) & JobRow.status.in_(ACTIVE))
 
-    def _interrupt(self, condition: Any) -> int:
+    def _interrupt(self, condition: ColumnElement[bool]) -> int:
         with self.db.session() as session:
             result = session.execute(
                 update(JobRow)
@@ -185,7 +190,7 @@ class JobStore:
                     status="error", message="Interrupted", error=INTERRUPTED, updated_at=utcnow()
                 )
             )
-            return int(getattr(result, "rowcount", 0) or 0)
+            return _rowcount(result)
 
     def mark_interrupted(self) -> int:
         """Kept for callers of the old name: interrupts only jobs with a stale heartbeat."""

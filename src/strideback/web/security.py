@@ -139,15 +139,19 @@ class CsrfCookieMiddleware:
 
 
 def _origin_of(url: str) -> str | None:
+    """The host[:port] an Origin/Referer/Location URL names (None for a relative one).
+
+    The scheme is left out on purpose: behind a TLS proxy the browser says https while the
+    server sees http; the host and port are what tell another site apart.
+    """
     parts = urlsplit(url)
     if not parts.scheme or not parts.netloc:
         return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    return parts.netloc.lower()
 
 
 def _own_origin(scope: Scope) -> str:
-    host = _header(scope, b"host") or ""
-    return f"{scope.get('scheme', 'http')}://{host}".lower()
+    return (_header(scope, b"host") or "").lower()
 
 
 class OriginCheckMiddleware:
