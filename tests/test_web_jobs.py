@@ -292,3 +292,29 @@ def test_shutdown_ends_a_busy_worker_and_marks_its_job(db, tmp_path) -> None:
         time.sleep(0.05)
     assert runner.store.get(job).status == "error"
     assert "stopped before this job finished" in runner.store.get(job).error
+
+
+def test_infinite_values_never_break_the_job_json(db_url: str) -> None:
+    from sqlalchemy import update
+
+    from strideback.store.web import JobRow
+
+    app = create_app(db_url, jobs_in_processes=False)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        store: JobStore = app.state.jobs.store
+        job_id = store.create("import", {})
+        store.finish(job_id, {"results": [{"file": "x.fit", "distance_m": float("inf")}]})
+        assert client.get(f"/api/jobs/{job_id}").json()["result"]["results"][0] == {
+            "file": "x.fit",
+            "distance_m": None,
+        }
+        older = store.create("import", {})  # a row written before this fix
+        with app.state.db.session() as session:
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == older)
+                .values(status="done", result='{"x": Infinity, "y": [NaN, 1.5]}')
+            )
+        r = client.get(f"/api/jobs/{older}")
+        assert r.status_code == 200 and r.json()["result"] == {"x": None, "y": [None, 1.5]}
+        assert client.get(f"/jobs/{older}").status_code == 200

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import multiprocessing
 import os
 import secrets
@@ -66,6 +67,17 @@ class JobView:
         return int(100 * self.done / self.total) if self.total else 0
 
 
+def finite_json(value: Any) -> Any:
+    """`value` with every NaN or infinite number replaced by None (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(item) for item in value]
+    return value
+
+
 def _view(row: JobRow) -> JobView:
     return JobView(
         id=row.id,
@@ -75,7 +87,7 @@ def _view(row: JobRow) -> JobView:
         total=row.total,
         message=row.message,
         params=json.loads(row.params) if row.params else {},
-        result=json.loads(row.result) if row.result else None,
+        result=finite_json(json.loads(row.result)) if row.result else None,
         error=row.error,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -134,7 +146,7 @@ class JobStore:
         self._set(job_id, status="running", done=done, total=total, message=message)
 
     def finish(self, job_id: int, result: Any, message: str = "Finished") -> None:
-        text = json.dumps(result, default=str, allow_nan=False)
+        text = json.dumps(finite_json(result), default=str, allow_nan=False)
         self._set(job_id, status="done", result=text, message=message)
 
     def fail(self, job_id: int, error: str) -> None:
