@@ -149,4 +149,5 @@ async def restore(request: Request) -> Response:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     request.state.units = None  # the restore may have changed the units
+    request.app.state.cache.clear()  # and any page result computed from the old data
     return _page(request, message=f"Restored ({summary.mode}): {summary.describe()}.")
