@@ -314,3 +314,24 @@ def test_nul_characters_are_stripped_on_postgresql(postgres_url: str) -> None:
     with db.session() as session:
         notes = session.scalars(select(DiaryRow.note).where(DiaryRow.day == dt.date(2026, 3, 2)))
         assert notes.one() == "ab"
+
+
+def test_diary_note_with_nul_posts_fine_on_postgresql(postgres_url: str) -> None:
+    from strideback.coach.service import diary
+
+    app = create_app(postgres_url, jobs_in_processes=False, today=lambda: TODAY)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        token = csrf(client)
+        r = client.post(
+            "/diary",
+            data={
+                "day": "2026-03-10",
+                "pain_during": "1",
+                "note": "ok\x00 fine",
+                "csrf_token": token,
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code in (200, 303), r.text[:300]
+    notes = [e.note for e in diary(app.state.db) if e.day == dt.date(2026, 3, 10)]
+    assert notes == ["ok fine"]
