@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -49,16 +50,35 @@ def test_job_lifecycle_is_persisted(db) -> None:
     assert store.recent("form") == []
 
 
-def test_unfinished_jobs_are_marked_interrupted_on_restart(db) -> None:
-    store = JobStore(db)
-    running = store.create("import", {})
-    store.progress(running, 1, 10)
-    done = store.create("import", {})
-    store.finish(done, {})
-    assert store.mark_interrupted() == 1
-    assert store.get(running).status == "error"
-    assert "stopped before this job finished" in store.get(running).error
-    assert store.get(done).status == "done"
+def _age_heartbeat(db, job_id: int, seconds: float) -> None:
+    from sqlalchemy import update
+
+    from strideback.store.web import JobRow, utcnow
+
+    with db.session() as session:
+        session.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(heartbeat_at=utcnow() - dt.timedelta(seconds=seconds))
+        )
+
+
+def test_unfinished_jobs_of_a_dead_server_are_marked_interrupted(db) -> None:
+    # Behaviour change (issue 10): only jobs whose owner stopped its heartbeat are
+    # interrupted; a running job of a live server is left alone.
+    dead = JobStore(db, owner="host:1:dead")
+    running = dead.create("import", {})
+    dead.progress(running, 1, 10)
+    live = JobStore(db, owner="host:2:live")
+    alive = live.create("import", {})
+    done = dead.create("import", {})
+    dead.finish(done, {})
+    _age_heartbeat(db, running, 120)
+    assert JobStore(db).mark_interrupted() == 1
+    assert dead.get(running).status == "error"
+    assert "stopped before this job finished" in dead.get(running).error
+    assert dead.get(done).status == "done"
+    assert live.get(alive).status == "queued"
 
 
 def test_throttled_progress_writes_first_and_last(db) -> None:
@@ -147,3 +167,155 @@ def test_dashboard_and_jobs_on_postgresql(postgres_url: str) -> None:
         store.progress(job_id, 1, 2, "half way")
         assert store.get(job_id).percent == 50
         assert 'data-status="running"' in client.get(f"/jobs/{job_id}").text
+
+
+def suicidal_job(db_url: str, job_id: int) -> None:
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)  # what the OOM killer does to a worker
+
+
+def blocking_job(db_url: str, job_id: int, flag: str) -> None:
+    from pathlib import Path
+
+    store = JobStore(open_database(db_url))
+    store.progress(job_id, 0, 1, "working")
+    deadline = time.monotonic() + 60
+    while not Path(flag).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    store.finish(job_id, {"ok": True})
+
+
+def test_pool_is_rebuilt_after_a_worker_is_killed(db) -> None:
+    runner = JobRunner(db, use_processes=True)
+    try:
+        killed = runner.submit("import", {}, suicidal_job)
+        failed = wait_finished(runner.store, killed, timeout=120)
+        assert failed.status == "error" and "worker stopped" in failed.error
+        after = runner.submit("import", {}, slow_job, 2)  # a later upload still works
+        assert wait_finished(runner.store, after, timeout=120).status == "done"
+    finally:
+        runner.shutdown()
+
+
+def test_worker_killed_from_outside_mid_job_then_next_job_runs(db, tmp_path) -> None:
+    import os
+    import signal
+
+    runner = JobRunner(db, use_processes=True)
+    try:
+        job = runner.submit("import", {}, blocking_job, str(tmp_path / "never"))
+        deadline = time.monotonic() + 120
+        while runner.store.get(job).status != "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (pid,) = runner.worker_pids()
+        os.kill(pid, signal.SIGKILL)
+        assert "worker stopped" in wait_finished(runner.store, job, timeout=60).error
+        assert wait_finished(runner.store, runner.submit("import", {}, slow_job, 1)).result
+    finally:
+        runner.shutdown()
+
+
+def test_a_second_server_leaves_the_first_servers_running_job_alone(db_url, tmp_path) -> None:
+    flag = tmp_path / "go"
+    first = create_app(db_url, jobs_in_processes=False)
+    with TestClient(first, base_url="http://127.0.0.1"):
+        runner: JobRunner = first.state.jobs
+        job = runner.submit("import", {}, blocking_job, str(flag))
+        deadline = time.monotonic() + 30
+        while runner.store.get(job).status != "running" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        second = create_app(db_url, jobs_in_processes=False)
+        with TestClient(second, base_url="http://127.0.0.1") as other:
+            assert 'data-status="running"' in other.get(f"/jobs/{job}").text
+            assert second.state.jobs.store.get(job).status == "running"
+        assert runner.store.get(job).status == "running"  # the second server stopped: still
+        flag.touch()
+        assert wait_finished(runner.store, job).status == "done"
+
+
+def test_a_job_whose_server_stopped_its_heartbeat_is_shown_interrupted(db_url) -> None:
+    app = create_app(db_url, jobs_in_processes=False)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        db = app.state.db
+        orphan = JobStore(db, owner="elsewhere:4242:gone").create("import", {})
+        assert 'data-status="queued"' in client.get(f"/jobs/{orphan}").text
+        _age_heartbeat(db, orphan, 31)
+        page = client.get(f"/jobs/{orphan}").text
+        assert 'data-status="error"' in page and "stopped before this job finished" in page
+
+
+def test_heartbeat_keeps_own_jobs_fresh(db) -> None:
+    store = JobStore(db, owner="me:1:x")
+    job = store.create("import", {})
+    _age_heartbeat(db, job, 3600)
+    assert store.heartbeat() == 1
+    assert store.interrupt_stale() == 0 and store.get(job).status == "queued"
+    assert store.interrupt_own() == 1 and store.get(job).status == "error"
+
+
+def test_import_job_deletes_its_uploads(db_url: str, activities_dir) -> None:
+    import shutil
+
+    from strideback.web.jobs import run_import_job, uploads_root
+    from strideback.web.uploads import new_upload_folder
+
+    folder = new_upload_folder("import")
+    assert folder.parent == uploads_root()
+    copy = folder / "Runalyze__Standard.fit"
+    shutil.copyfile(activities_dir / "Runalyze__Standard.fit", copy)
+    store = JobStore(open_database(db_url))
+    job_id = store.create("import", {})
+    run_import_job(db_url, job_id, [str(copy)])
+    assert store.get(job_id).status == "done"
+    assert not copy.exists() and not folder.exists()
+    assert (activities_dir / "Runalyze__Standard.fit").exists()  # only uploads are deleted
+    outside = store.create("import", {})
+    run_import_job(db_url, outside, [str(activities_dir / "Runalyze__Standard.tcx")])
+    assert (activities_dir / "Runalyze__Standard.tcx").exists()
+
+
+def test_shutdown_ends_a_busy_worker_and_marks_its_job(db, tmp_path) -> None:
+    import psutil
+
+    runner = JobRunner(db, use_processes=True)
+    job = runner.submit("import", {}, blocking_job, str(tmp_path / "never"))
+    deadline = time.monotonic() + 120
+    while runner.store.get(job).status != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (pid,) = runner.worker_pids()
+    runner.shutdown()
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie":
+        assert time.monotonic() < deadline, "the busy worker outlived the shutdown"
+        time.sleep(0.05)
+    assert runner.store.get(job).status == "error"
+    assert "stopped before this job finished" in runner.store.get(job).error
+
+
+def test_infinite_values_never_break_the_job_json(db_url: str) -> None:
+    from sqlalchemy import update
+
+    from strideback.store.web import JobRow
+
+    app = create_app(db_url, jobs_in_processes=False)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        store: JobStore = app.state.jobs.store
+        job_id = store.create("import", {})
+        store.finish(job_id, {"results": [{"file": "x.fit", "distance_m": float("inf")}]})
+        assert client.get(f"/api/jobs/{job_id}").json()["result"]["results"][0] == {
+            "file": "x.fit",
+            "distance_m": None,
+        }
+        older = store.create("import", {})  # a row written before this fix
+        with app.state.db.session() as session:
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == older)
+                .values(status="done", result='{"results": [{"d": Infinity}], "y": [NaN, 1.5]}')
+            )
+        r = client.get(f"/api/jobs/{older}")
+        assert r.status_code == 200
+        assert r.json()["result"] == {"results": [{"d": None}], "y": [None, 1.5]}
+        assert client.get(f"/jobs/{older}").status_code == 200

@@ -18,13 +18,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # every command inherits it
 )
 
 # Capability modules, in the order their commands appear in --help.
 COMMAND_MODULES = (
     "strideback.cli.history",  # import, activities
     "strideback.cli.load",  # load
-    "strideback.cli.coach",  # check, plan, today, log, settings, export, import-backup
+    "strideback.cli.coach",  # check, plan, today, log, settings
+    "strideback.cli.backup",  # export, restore (import-backup): after coach, whose old
+    # export/import-backup commands it replaces until they are removed from cli/coach.py
     "strideback.cli.form",  # form, metronome
     "strideback.cli.web",  # serve
     "strideback.cli.users",  # users (clinic mode accounts)

@@ -21,8 +21,36 @@ def set_db_url(url: str | None) -> None:
 
 
 def get_db() -> Database:
-    """The database chosen by `--db`, `STRIDEBACK_DB`, or the default SQLite file."""
-    return open_database(_state["db_url"])
+    """The database chosen by `--db`, `STRIDEBACK_DB`, or the default SQLite file.
+
+    A URL that does not parse, names a driver we lack, or points at a server that does not
+    answer ends the command with one line saying so (exit 2), not a traceback.
+    """
+    url = _state["db_url"]
+    try:
+        return open_database(url)
+    except Exception as exc:  # any driver, URL or migration failure: one clear line
+        fail(f"cannot open the database {_shown(url)}: {_first_line(exc)}", code=2)
+        raise  # unreachable: fail() exits
+
+
+def _shown(url: str | None) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from strideback.store.db import default_url
+
+    raw = url or default_url()
+    try:
+        return make_url(raw).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return repr(raw.split("@")[-1]) if "@" in raw else repr(raw)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 def print_json(obj: Any) -> None:
@@ -32,6 +60,7 @@ def print_json(obj: Any) -> None:
 def fail(message: str, code: int = 1) -> None:
     """Print one clear error line and exit."""
     import typer
+    from rich.markup import escape
 
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)

@@ -1,4 +1,5 @@
-"""Export everything to JSON + CSV, and read a JSON backup back (format checks, clear errors)."""
+"""The coach's readable export (JSON + CSV) and its older JSON backup format, read back with
+the same checks as a format-2 backup (strideback.backup). CSV cells are formula-safe."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from strideback.assess.questions import load_definition
+from strideback.backup.csvsafe import safe_cell
+from strideback.backup.validate import check_check, check_diary, check_plan_start
 from strideback.coach.views import CheckOutcome
 from strideback.domain import DiaryEntry
 from strideback.plan.ladder import _fixed_steps
@@ -122,7 +125,10 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> Pat
         writer.writeheader()
         for row in rows:
             writer.writerow(
-                {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()}
+                {
+                    k: safe_cell(json.dumps(v) if isinstance(v, dict | list) else v)
+                    for k, v in row.items()
+                }
             )
     return path
 
@@ -183,16 +189,23 @@ def read_backup(path: Path) -> dict[str, Any]:
     for key in ("checks", "diary", "settings", "plan_starts"):
         if key not in doc:
             raise _fail(path, f"missing {key!r}")
+    where = "settings"
     try:
         validate_changes(doc["settings"], default_values())
-        for c in doc["checks"]:
-            check_row_fields(c)
-        for e in doc["diary"]:
-            diary_row_fields(e)
-        for p in doc["plan_starts"]:
-            plan_start_row_fields(p)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _fail(path, f"invalid content: {exc}") from None
+        today = dt.date.today()
+        for n, c in enumerate(doc["checks"], 1):
+            where = f"checks row {n}"
+            check_check(check_row_fields(c), today)
+        for n, e in enumerate(doc["diary"], 1):
+            where = f"diary row {n}"
+            check_diary(diary_row_fields(e), today)
+        for n, p in enumerate(doc["plan_starts"], 1):
+            where = f"plan_starts row {n}"
+            check_plan_start(plan_start_row_fields(p), today)
+    except KeyError as exc:
+        raise _fail(path, f"invalid content ({where}): missing field {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise _fail(path, f"invalid content ({where}): {exc}") from None
     return doc
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event, text
@@ -55,6 +55,30 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cur.close()
 
 
+def _without_nul(value: object) -> object:
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "")
+    return value
+
+
+def _clean_params(params: object) -> object:
+    if isinstance(params, dict):
+        return {key: _without_nul(value) for key, value in params.items()}
+    if isinstance(params, tuple):
+        return tuple(_without_nul(value) for value in params)
+    if isinstance(params, list):  # executemany: a list of parameter sets
+        return [_clean_params(p) for p in params]
+    return params
+
+
+def _strip_nul_characters(  # type: ignore[no-untyped-def]
+    _conn, _cursor, statement, parameters, _context, _executemany
+):
+    """No NUL character reaches the database: PostgreSQL refuses them in text, and they
+    are never meaningful in a diary note or a name (form posts, files, restored backups)."""
+    return statement, _clean_params(parameters)
+
+
 _REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
 _DOWN = re.compile(r"^down_revision\s*=\s*(.+)$", re.MULTILINE)
 
@@ -87,12 +111,13 @@ class Database:
 
     def __init__(self, url: str):
         self.url = _normalise(url)
-        kwargs: dict = {"future": True}
+        kwargs: dict[str, Any] = {"future": True}
         if self.url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "before_cursor_execute", _strip_nul_characters, retval=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -30,6 +30,9 @@ class JobRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # The server process running the job, and when it last said it is alive (web_0002).
+    owner: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class WebPreference(Base):

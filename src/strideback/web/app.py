@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import logging
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -13,11 +17,12 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from strideback import __version__
-from strideback.store.db import open_database
+from strideback.store.db import data_dir, open_database
 from strideback.web.cache import ResultCache
 from strideback.web.config import load_config
 from strideback.web.deps import render
@@ -25,9 +30,13 @@ from strideback.web.jobs import JobRunner
 from strideback.web.routes import activities, check, form, jobs, load, plan, settings
 from strideback.web.routes import today as today_routes
 from strideback.web.security import (
+    SECURITY_HEADERS,
     BodySizeLimitMiddleware,
     CsrfCookieMiddleware,
     CsrfSigner,
+    OriginCheckMiddleware,
+    PathIdBoundMiddleware,
+    SecurityHeadersMiddleware,
     csrf_protect,
 )
 from strideback.web.timing import ServerTimingMiddleware
@@ -39,6 +48,14 @@ UPLOAD_PATHS = {
     "/settings/restore": "backup",
 }
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+DISK_MARGIN = 256 * 1048576  # leave this much free space on the disk an upload spools to
+log = logging.getLogger("strideback.web")
+
+
+def free_disk_bytes() -> int:
+    """Free space where uploads land (the multipart spool folder and the data folder)."""
+    folders = {tempfile.gettempdir(), str(data_dir())}
+    return min(shutil.disk_usage(folder).free for folder in folders)
 
 
 def create_app(
@@ -62,7 +79,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
-        runner.store.mark_interrupted()
+        runner.start()
         yield
         runner.shutdown()
 
@@ -86,12 +103,21 @@ def create_app(
 
     def limit_for_path(path: str) -> int:
         kind = UPLOAD_PATHS.get(path)
-        return config.uploads[kind].max_bytes + 1048576 if kind else config.form_max_bytes
+        if not kind:
+            return config.form_max_bytes
+        # An upload never fills the disk: the cap shrinks to the space that is left.
+        room = max(free_disk_bytes() - DISK_MARGIN, config.form_max_bytes)
+        return min(config.uploads[kind].max_bytes + 1048576, room)
 
-    app.add_middleware(BodySizeLimitMiddleware, limit_for_path=limit_for_path)
+    # Outermost last: headers go on every response, hosts and origins are checked before
+    # anything reads the body, and the body is capped while it streams in.
     app.add_middleware(CsrfCookieMiddleware, signer=signer)
+    app.add_middleware(BodySizeLimitMiddleware, limit_for_path=limit_for_path)
+    app.add_middleware(OriginCheckMiddleware)
+    app.add_middleware(PathIdBoundMiddleware)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS)
     app.add_middleware(ServerTimingMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     protect = [Depends(csrf_protect)]
@@ -114,7 +140,9 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.headers.get("hx-request") == "true" or exc.status_code == 413:
-            return HTMLResponse(f"<p class='error'>{exc.detail}</p>", status_code=exc.status_code)
+            return HTMLResponse(
+                f"<p class='error'>{html.escape(str(exc.detail))}</p>", status_code=exc.status_code
+            )
         return render(request, "error.html", status_code=exc.status_code, message=exc.detail)
 
     @app.exception_handler(RequestValidationError)
@@ -122,8 +150,50 @@ def create_app(
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
         )
-        return render(
-            request, "error.html", status_code=422, message=f"The request was not valid: {problems}"
+        return _error_page(request, 422, f"The request was not valid: {problems}")
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        # A date like 0001-01-01 minus a week, or a number past what the database holds.
+        log.info("value out of range on %s: %r", request.url.path, exc)
+        return _error_page(
+            request,
+            422,
+            "A value in the request is out of range (a date or "
+            "number too far from today). Check it and try again.",
         )
 
+    @app.exception_handler(ValueError)
+    async def bad_value(request: Request, exc: ValueError) -> Response:
+        log.warning("bad value on %s: %r", request.url.path, exc)
+        return _error_page(
+            request, 422, "A value in the request is not valid. Check it and try again."
+        )
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # The runner sees a plain page; the details go to the server's log, never the page.
+        log.error("error on %s %s", request.method, request.url.path, exc_info=exc)
+        response = _error_page(
+            request,
+            500,
+            "Something went wrong on the server. Your data "
+            "is safe; try again, or restart StrideBack if it keeps happening.",
+        )
+        response.headers.update({k.decode(): v.decode() for k, v in SECURITY_HEADERS})
+        return response
+
     return app
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    if request.headers.get("hx-request") == "true" or "csrf_token" not in request.scope.get(
+        "state", {}
+    ):
+        return HTMLResponse(f"<p class='error'>{html.escape(message)}</p>", status_code=status)
+    try:
+        return render(request, "error.html", status_code=status, message=message)
+    except Exception:  # rendering itself failed: still no traceback for the runner
+        log.exception("error page could not be rendered")
+        return HTMLResponse(f"<p class='error'>{html.escape(message)}</p>", status_code=status)

@@ -19,11 +19,11 @@ def nice_max(value: float) -> float:
     """A round axis top at or above `value` (1, 2, 2.5, 5 x 10^n)."""
     if not value or value <= 0 or not math.isfinite(value):
         return 1.0
-    exp = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    exp = 10.0 ** math.floor(math.log10(value))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
         if value <= step * exp:
             return step * exp
-    return 10 * exp
+    return 10.0 * exp
 
 
 def _fmt(value: float) -> str:

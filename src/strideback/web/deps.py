@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,8 +15,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from strideback import DISCLAIMER
+from strideback.coach.service import get_exercise, get_settings
+from strideback.plan.model import Session
 from strideback.store.db import Database
-from strideback.web import backends, formatting
+from strideback.web import formatting
 from strideback.web.config import WebConfig
 from strideback.web.jobs import JobRunner
 from strideback.web.prefs import get_preferences
@@ -55,37 +57,38 @@ T = TypeVar("T")
 
 
 def get_db(request: Request) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def get_config(request: Request) -> WebConfig:
-    return request.app.state.config
+    config: WebConfig = request.app.state.config
+    return config
 
 
 def get_jobs(request: Request) -> JobRunner:
-    return request.app.state.jobs
+    jobs: JobRunner = request.app.state.jobs
+    return jobs
 
 
 def today(request: Request) -> dt.date:
-    return request.app.state.today()
+    clock: Callable[[], dt.date] = request.app.state.today
+    return clock()
 
 
 def settings(request: Request) -> dict[str, Any]:
-    """The coach settings (units, thresholds), or {} before the coach service exists."""
-    cached = getattr(request.state, "settings", None)
+    """The coach settings in force (thresholds), read once per request."""
+    cached: dict[str, Any] | None = getattr(request.state, "settings", None)
     if cached is None:
-        try:
-            cached = dict(backends.call("coach", "get_settings", get_db(request)))
-        except backends.NotAvailable:
-            cached = {}
+        cached = dict(get_settings(get_db(request)))
         request.state.settings = cached
     return cached
 
 
 def units(request: Request) -> str:
-    cached = getattr(request.state, "units", None)
+    cached: str | None = getattr(request.state, "units", None)
     if cached is None:
-        cached = get_preferences(get_db(request)).get("units", "km")
+        cached = str(get_preferences(get_db(request)).get("units", "km"))
         request.state.units = cached
     return cached if cached in ("km", "mi") else "km"
 
@@ -121,11 +124,12 @@ async def run_write(request: Request, func: Callable[..., T], *args: Any, **kwar
 
 
 def attempt(func: Callable[[], T]) -> tuple[T | None, str | None]:
-    """Run a service call; a missing capability becomes a message for the page."""
-    try:
-        return func(), None
-    except backends.NotAvailable as exc:
-        return None, f"Not available yet: {exc}."
+    """Run a service call and return (result, None).
+
+    Kept for the pages that still call it; every capability exists now, so there is no
+    "not available" case any more (the integrator removes the remaining calls).
+    """
+    return func(), None
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -139,17 +143,16 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def exercise_names(sessions: Any) -> dict[str, str]:
+def exercise_names(sessions: Iterable[Session] | None) -> dict[str, str]:
     """Names (and dosage) of the exercise ids the sessions mention, for the templates."""
     names: dict[str, str] = {}
     for session in sessions or []:
-        for exercise_id in getattr(session, "exercises", None) or []:
-            if not isinstance(exercise_id, str) or exercise_id in names:
+        for exercise_id in session.exercises:
+            if exercise_id in names:
                 continue
             try:
-                ex = backends.call("coach", "get_exercise", exercise_id)
-                dose = getattr(ex, "dosage", "")
-                names[exercise_id] = f"{ex.name} ({dose})" if dose else ex.name
-            except (backends.NotAvailable, KeyError, ValueError):
+                ex = get_exercise(exercise_id)
+                names[exercise_id] = f"{ex.name} ({ex.dosage})" if ex.dosage else ex.name
+            except (KeyError, ValueError):
                 names[exercise_id] = exercise_id.replace("_", " ")
     return names

@@ -17,13 +17,13 @@ def unit_metres(units: str) -> float:
 
 
 def distance(metres: float | None, units: str = "km", digits: int = 1) -> str:
-    if _missing(metres):
+    if metres is None or _missing(metres):
         return "–"
     return f"{metres / unit_metres(units):.{digits}f} {units}"
 
 
 def duration(seconds: float | None) -> str:
-    if _missing(seconds):
+    if seconds is None or _missing(seconds):
         return "–"
     total = int(round(seconds))
     h, rest = divmod(total, 3600)

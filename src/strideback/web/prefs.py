@@ -57,3 +57,9 @@ def set_preference(db: Database, key: str, value: Any) -> dict[str, Any]:
     with _cache_lock:
         _cache.pop(db.url, None)
     return get_preferences(db)
+
+
+def forget_cached_preferences() -> None:
+    """Drop every cached copy (after a restore wrote the table behind our back)."""
+    with _cache_lock:
+        _cache.clear()

@@ -14,7 +14,10 @@ if connection is not None:
     with context.begin_transaction():
         context.run_migrations()
 else:  # plain `alembic` command line use
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("alembic: set sqlalchemy.url (or run `strideback` to migrate)")
+    engine = create_engine(url)
     with engine.begin() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

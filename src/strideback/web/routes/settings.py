@@ -1,4 +1,4 @@
-"""Settings: units, thresholds a clinician may change, export everything, restore a backup."""
+"""Settings: units, thresholds a clinician may change, back up everything, restore a backup."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -14,15 +14,23 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from strideback.web import backends
-from strideback.web.deps import attempt, get_config, get_db, render, today
+from strideback.backup import BackupError, export_backup
+from strideback.backup.archive import Mode
+from strideback.backup.legacy import restore_any
+from strideback.coach.service import get_settings, settings_catalogue, update_settings
+from strideback.web.deps import get_config, get_db, render
 from strideback.web.prefs import CHOICES, get_preferences, set_preference
 from strideback.web.uploads import new_upload_folder, save_uploads
 
 router = APIRouter()
 
 
-def parse_changes(current: dict[str, Any], form: dict[str, str]) -> tuple[dict, dict[str, str]]:
+RESTORE_MODES: tuple[Mode, ...] = get_args(Mode)
+
+
+def parse_changes(
+    current: dict[str, Any], form: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Typed changes for the settings that exist, following each current value's type."""
     changes: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -52,8 +60,6 @@ def parse_changes(current: dict[str, Any], form: dict[str, str]) -> tuple[dict, 
 
 def _page(request: Request, status: int = 200, **extra: Any) -> Response:
     db = get_db(request)
-    current, unavailable = attempt(lambda: backends.call("coach", "get_settings", db))
-    catalogue, _ = attempt(lambda: backends.call("coach", "settings_catalogue"))
     rule = get_config(request).uploads["backup"]
     extra.setdefault("errors", {})
     return render(
@@ -61,9 +67,8 @@ def _page(request: Request, status: int = 200, **extra: Any) -> Response:
         "settings.html",
         status_code=status,
         active="settings",
-        current=current or {},
-        catalogue=catalogue or {},
-        unavailable=unavailable,
+        current=get_settings(db),
+        catalogue=settings_catalogue(),
         prefs=get_preferences(db),
         unit_choices=CHOICES["units"],
         accept=",".join(rule.suffixes),
@@ -90,16 +95,13 @@ async def save_settings(request: Request) -> Response:
                 changed.append("units")
         except ValueError as exc:
             errors["units"] = str(exc)
-    current, unavailable = attempt(lambda: backends.call("coach", "get_settings", db))
-    changes: dict[str, Any] = {}
-    if not unavailable:
-        changes, errors_thresholds = parse_changes(dict(current or {}), form)
-        errors.update(errors_thresholds)
-        if not errors and changes:
-            try:
-                await run_in_threadpool(backends.call, "coach", "update_settings", db, changes)
-            except ValueError as exc:
-                errors["form"] = str(exc)
+    changes, errors_thresholds = parse_changes(get_settings(db), form)
+    errors.update(errors_thresholds)
+    if not errors and changes:
+        try:
+            await run_in_threadpool(update_settings, db, changes)
+        except ValueError as exc:
+            errors["form"] = str(exc)
     if errors:
         return _page(request, 422, errors=errors)
     changed += list(changes)
@@ -109,19 +111,17 @@ async def save_settings(request: Request) -> Response:
 
 @router.post("/settings/export")
 async def export(request: Request) -> Response:
+    """The same backup as `strideback export` (without videos), as a download."""
     db = get_db(request)
     folder = Path(tempfile.mkdtemp(prefix="strideback-export-"))
+    name = f"strideback-backup-{time.strftime('%Y-%m-%d')}.zip"
     try:
-        await run_in_threadpool(
-            backends.call, "coach", "export_all", db, folder / "export", today(request)
-        )
-    except backends.NotAvailable as exc:
+        summary = await run_in_threadpool(export_backup, db, folder / name)
+    except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
-        return _page(request, 503, message=f"Export is not available yet: {exc}.")
-    archive = shutil.make_archive(str(folder / "strideback-export"), "zip", folder / "export")
-    name = f"strideback-export-{time.strftime('%Y%m%d')}.zip"
+        return _page(request, 500, errors={"top": f"The backup could not be written: {exc}"})
     return FileResponse(
-        archive,
+        summary.path,
         media_type="application/zip",
         filename=name,
         background=BackgroundTask(shutil.rmtree, folder, True),
@@ -130,23 +130,24 @@ async def export(request: Request) -> Response:
 
 @router.post("/settings/restore", response_class=HTMLResponse)
 async def restore(request: Request) -> Response:
+    """Restore a backup; its errors are shown at the top of the page."""
     form = await request.form(max_files=1)
     backup = form.get("backup")
+    raw_mode = form.get("mode")
+    mode: Mode = next((m for m in RESTORE_MODES if m == raw_mode), "empty")
     files = [backup] if isinstance(backup, UploadFile) and backup.filename else []
     folder = new_upload_folder("restore")
-    saved, upload_errors = await save_uploads(files, get_config(request).uploads["backup"], folder)
-    if upload_errors:
-        shutil.rmtree(folder, ignore_errors=True)
-        return _page(request, 422, errors={"backup": "; ".join(upload_errors)})
     try:
-        summary = await run_in_threadpool(
-            backends.call, "coach", "import_backup", get_db(request), saved[0]
+        saved, upload_errors = await save_uploads(
+            files, get_config(request).uploads["backup"], folder
         )
-    except (ValueError, backends.NotAvailable) as exc:
-        return _page(request, 422, errors={"backup": str(exc)})
+        if upload_errors:
+            return _page(request, 422, errors={"top": "; ".join(upload_errors)}, mode=mode)
+        summary = await run_in_threadpool(restore_any, get_db(request), saved[0], mode)
+    except BackupError as exc:
+        return _page(request, 422, errors={"top": str(exc)}, mode=mode)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return _page(
-        request,
-        message="Restored: " + ", ".join(f"{k} {v}" for k, v in dict(summary or {}).items()),
-    )
+    request.state.units = None  # the restore may have changed the units
+    request.app.state.cache.clear()  # and any page result computed from the old data
+    return _page(request, message=f"Restored ({summary.mode}): {summary.describe()}.")
