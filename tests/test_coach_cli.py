@@ -107,8 +107,8 @@ def test_settings_export_import(cli, tmp_path):
 
 
 def test_interactive_check_stops_at_a_red_flag(cli, db_url):
-    # 7 red-flag questions (the first answered yes), then age and limp; then the outcome.
-    answers = "y\n" + "n\n" * 6 + "30\n" + "n\n"
+    # 11 red-flag questions (the first answered yes), then age and limp; then the outcome.
+    answers = "y\n" + "n\n" * 10 + "30\n" + "n\n"
     result = runner.invoke(app, ["--db", db_url, "check", "--today", "2026-03-02"], input=answers)
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
@@ -144,7 +144,7 @@ def test_interactive_check_through_every_kujala_prompt(cli, db_url):
     from strideback.coach import service
     from strideback.store.db import open_database
 
-    lines = ["n"] * 7  # red flags
+    lines = ["n"] * 11  # red flags
     lines += ["200", "35", "n"]  # age (out of range, asked again), limp/hip pain
     lines += ["9", "1", "y", "y", "4", "n"]  # location (9 is not an option), loaded, gradual…
     lines += [str(p) for p in KUJALA_PICKS]

@@ -28,6 +28,7 @@ class Timeline:
     referral: Decision | None = None
     kujala_due: bool = False
     kujala_message: str = ""
+    gap_days: int | None = None  # days without a diary entry up to today (when ≥ gap_days)
 
     def on(self, day: dt.date) -> PlanDay | None:
         for d in self.days:
@@ -45,6 +46,10 @@ class _State:
     referral: Decision | None = None
     step_since: dt.date = dt.date.min  # first day of the step in force
     last_back: dt.date | None = None  # day of the latest step back
+    flare_day: dt.date | None = None  # the step back of the flare in progress
+    flare_worst: int = 0  # its worst pain
+    last_seen: dt.date = dt.date.min  # the latest diary entry (or the plan start)
+    gap_open: bool = False  # the current gap already stepped the plan back
 
 
 def _progress(state: _State, steps: list[Step], day: dt.date) -> None:
@@ -78,6 +83,19 @@ def _as_decision(v: Verdict, action: str, extra: str = "") -> Decision:
     )
 
 
+def worst_pain(entry: DiaryEntry) -> int:
+    values = [entry.pain_during, entry.pain_after, entry.pain_next_morning]
+    return max((p for p in values if p is not None), default=0)
+
+
+def _part_of_flare(state: _State, entry: DiaryEntry, session_day: bool, rules: Rules) -> bool:
+    """Soreness in the days after a step back, on a day without a walk/run, not worse."""
+    if state.flare_day is None or session_day:
+        return False
+    within = (entry.day - state.flare_day).days <= rules.flare_settle_days
+    return within and worst_pain(entry) <= state.flare_worst
+
+
 def _apply(
     state: _State,
     v: Verdict,
@@ -85,14 +103,30 @@ def _apply(
     rules: Rules,
     day: dt.date,
     tests: list[EntryCriterion],
+    entry: DiaryEntry | None = None,
+    session_day: bool = True,
 ) -> None:
     """Update the state with one day's verdict (the decision then governs the next day).
 
     `tests` are the readiness tests of a gated step as they stand after this day's entry.
+    `session_day`: the entry is a walk/run session of the plan (not a rest or strength day).
     """
     step = steps[state.idx]
     if v.kind == "refer":
         state.referral = _as_decision(v, "refer")
+    elif (
+        v.kind == "step_back"
+        and entry is not None
+        and _part_of_flare(state, entry, session_day, rules)
+    ):
+        assert state.flare_day is not None
+        state.decision = Decision(
+            "hold",
+            "same_flare",
+            f"{v.reason} This is the same flare as on {state.flare_day.isoformat()} still "
+            f"settling, not a new one: stay at {step.label}.",
+            rule_catalogue()["flare_settle_days"].citation,
+        )
     elif v.kind == "step_back":
         state.backs += 1
         state.good = 0
@@ -106,6 +140,8 @@ def _apply(
             )
             return
         state.last_back = day
+        state.flare_day = day
+        state.flare_worst = worst_pain(entry) if entry is not None else 10
         if state.idx > 0:
             state.idx -= 1
             state.step_since = day + ONE_DAY
@@ -123,6 +159,7 @@ def _apply(
     elif v.kind == "good":
         state.good += 1
         state.backs = 0
+        state.flare_day = None
         done = state.good >= rules.completions_to_progress and state.idx + 1 < len(steps)
         if done and step.gate == "run_entry" and any(c.blocking for c in tests):
             state.good = rules.completions_to_progress
@@ -193,43 +230,126 @@ def _weekly_hold(
     )
 
 
+def weekly_worst(diary: dict[dt.date, DiaryEntry], start: dt.date, week: int) -> int | None:
+    """The highest pain logged (during, after, next morning) in plan week `week` (1-based)."""
+    first = start + dt.timedelta(weeks=week - 1)
+    values = [
+        worst_pain(e)
+        for d in (first + dt.timedelta(days=k) for k in range(7))
+        if (e := diary.get(d)) is not None
+        and any(p is not None for p in (e.pain_during, e.pain_after, e.pain_next_morning))
+    ]
+    return max(values) if values else None
+
+
+def _pain_review(
+    diary: dict[dt.date, DiaryEntry], start: dt.date, rules: Rules
+) -> tuple[int, int, int, int] | None:
+    """(first week, its worst pain, latest week, its worst pain) or None without the logs."""
+    week = rules.kujala_review_week
+    first = next(((w, p) for w in (1, 2) if (p := weekly_worst(diary, start, w)) is not None), None)
+    last = next(
+        ((w, p) for w in (week, week - 1) if (p := weekly_worst(diary, start, w)) is not None),
+        None,
+    )
+    if first is None or last is None or last[0] <= first[0]:
+        return None
+    return first[0], first[1], last[0], last[1]
+
+
+def _review_cite(*keys: str) -> str:
+    return "; ".join(rule_catalogue()[k].citation for k in keys)
+
+
 def _kujala_review(
-    day: dt.date, start: dt.date, scores: list[KujalaScore], rules: Rules
+    day: dt.date,
+    start: dt.date,
+    scores: list[KujalaScore],
+    rules: Rules,
+    diary: dict[dt.date, DiaryEntry] | None = None,
 ) -> tuple[Decision | None, bool, str]:
-    """From week `kujala_review_week`: refer if the Kujala score has not gained the MCID."""
-    review_day = start + dt.timedelta(weeks=rules.kujala_review_week)
-    if day < review_day:
+    """The stall review: it always runs, with or without a Kujala retake.
+
+    From week `kujala_review_week` Today asks for a Kujala retake when none is recent. From the
+    end of that week: no Kujala gain of the MCID → see a clinician (below the ceiling); without
+    a usable retake, the weekly worst pain must have fallen by `pain_review_drop` (or be at the
+    floor); with neither measure, after `review_grace_days` → see a clinician.
+    """
+    week = rules.kujala_review_week
+    ask_from = start + dt.timedelta(weeks=week - 1)
+    review_day = start + dt.timedelta(weeks=week)
+    if day < ask_from:
         return None, False, ""
     before = [s for s in scores if s.taken_on and s.taken_on <= start]
     baseline = before[-1] if before else (scores[0] if scores else None)
-    recent_from = start + dt.timedelta(weeks=rules.kujala_review_week - 1)
-    recent = [s for s in scores if s.taken_on and recent_from <= s.taken_on <= day]
-    if baseline is None or not recent or recent[-1] is baseline:
+    recent = [s for s in scores if s.taken_on and ask_from <= s.taken_on <= day]
+    retaken = baseline is not None and bool(recent) and recent[-1] is not baseline
+    ask = (
+        f"Week {week} review: retake the check (the Kujala knee score) so progress can be measured."
+    )
+    if day < review_day:
+        return None, not retaken, "" if retaken else ask
+    near_ceiling = baseline is not None and baseline.total >= rules.kujala_ceiling_from
+    if retaken and baseline is not None:
+        gain = recent[-1].total - baseline.total
+        if gain >= rules.kujala_mcid:
+            return None, False, f"Kujala +{gain} points since the start: a meaningful improvement."
+        if not near_ceiling:
+            return (
+                Decision(
+                    "refer",
+                    "no_kujala_gain",
+                    f"Kujala score went from {baseline.total} to {recent[-1].total} "
+                    f"({gain:+d}) by week {week}; less than the {rules.kujala_mcid}-point change "
+                    "that matters. See a physiotherapist or doctor for a review.",
+                    _review_cite("kujala_mcid", "kujala_review_week"),
+                ),
+                False,
+                "",
+            )
+    pain = _pain_review(diary or {}, start, rules)
+    kujala_note = (
+        f"Kujala {baseline.total} → {recent[-1].total}: near the top of the scale a "
+        f"{rules.kujala_mcid}-point gain is hardly possible, so your pain decides. "
+        if retaken and baseline is not None
+        else ""
+    )
+    if pain is None:
+        if day >= review_day + dt.timedelta(days=rules.review_grace_days):
+            return (
+                Decision(
+                    "refer",
+                    "review_without_measures",
+                    f"By week {week} there is neither a Kujala retake nor enough pain logs to "
+                    "tell whether the knee is improving. See a physiotherapist or doctor for a "
+                    "review.",
+                    _review_cite("review_grace_days"),
+                ),
+                False,
+                "",
+            )
+        return None, True, ask + " Log your pain in the diary too."
+    w1, p1, w2, p2 = pain
+    if p2 <= rules.pain_review_floor or p1 - p2 >= rules.pain_review_drop:
         return (
             None,
-            True,
-            (
-                f"Week {rules.kujala_review_week} review: retake the check (Kujala score) with "
-                "`strideback check` so progress can be measured."
-            ),
+            not retaken,
+            kujala_note
+            + f"Worst pain {p1}/10 in week {w1}, {p2}/10 in week {w2}: improving."
+            + ("" if retaken else " " + ask),
         )
-    gain = recent[-1].total - baseline.total
-    if gain < rules.kujala_mcid:
-        return (
-            Decision(
-                "refer",
-                "no_kujala_gain",
-                f"Kujala score went from {baseline.total} to {recent[-1].total} (+{gain}) by week "
-                f"{rules.kujala_review_week}; less than the {rules.kujala_mcid}-point change that "
-                "matters. See a physiotherapist or doctor for a review.",
-                rule_catalogue()["kujala_mcid"].citation
-                + "; "
-                + rule_catalogue()["kujala_review_week"].citation,
-            ),
-            False,
-            "",
-        )
-    return None, False, f"Kujala +{gain} points since the start: a meaningful improvement."
+    return (
+        Decision(
+            "refer",
+            "pain_not_improving",
+            f"{kujala_note}Your worst weekly pain went from {p1}/10 in week {w1} to {p2}/10 in "
+            f"week {w2}; after {week} weeks it should be at least {rules.pain_review_drop} "
+            "points lower. See a physiotherapist or doctor for a review.",
+            _review_cite("pain_review_drop", "kujala_review_week"),
+        ),
+        False,
+        "",
+    )
 
 
 def _plan_day(
@@ -250,6 +370,47 @@ def _plan_day(
         decision=referral or decision,
         projected=projected,
     )
+
+
+def _gap(state: _State, steps: list[Step], rules: Rules, day: dt.date) -> None:
+    """No diary entry for `gap_days`: ask what happened and resume one step back (once)."""
+    silent = (day - state.last_seen).days
+    if state.gap_open or silent < rules.gap_days:
+        return
+    state.gap_open = True
+    state.good = 0
+    if state.idx > 0:
+        state.idx -= 1
+        state.step_since = day
+    since = state.last_seen.isoformat()
+    state.decision = Decision(
+        "step_back",
+        "diary_gap",
+        f"No diary entry for {silent} days (since {since}). What happened: any pain since, "
+        "any running? Log today's knee in the diary. The plan resumes one step back, at "
+        f"{steps[state.idx].label}, and moves on again after good sessions.",
+        rule_catalogue()["gap_days"].citation,
+    )
+
+
+def _counts_as_session(diary: dict[dt.date, DiaryEntry], start: dt.date, entry: DiaryEntry) -> bool:
+    """A walk/run of the plan: on a key day, a linked run, or moved from the key day before."""
+    if entry.activity_id is not None or is_key_day(start, entry.day):
+        return True
+    if entry.done != "done":
+        return False
+    for k in (1, 2):
+        earlier = entry.day - dt.timedelta(days=k)
+        if earlier < start:
+            return False
+        if is_key_day(start, earlier):
+            missed = diary.get(earlier)
+            return (
+                missed is None
+                or missed.done in (None, "skipped", "rest")
+                and (missed.pain_during is None and missed.activity_id is None)
+            )
+    return False
 
 
 def walk_plan(
@@ -281,6 +442,7 @@ def walk_plan(
         or Decision("start", "plan_start", f"Day 1 of your plan: {first.label}.", first.citation),
     )
     timeline = Timeline()
+    state.last_seen = start
     day = start
     while day <= today:
         if state.referral is None and any(d <= day for d in flag_days):
@@ -291,20 +453,23 @@ def walk_plan(
                 "evidence.md §3a; §11 rule 8",
             )
         if state.referral is None:
-            review, due, message = _kujala_review(day, start, kujala, rules)
+            review, due, message = _kujala_review(day, start, kujala, rules, diary)
             state.referral = review
             timeline.kujala_due, timeline.kujala_message = due, message
+        entry = diary.get(day)
+        if state.referral is None and entry is None:
+            _gap(state, steps, rules, day)
         step = steps[state.idx]
         plan_day = _plan_day(step, start, day, state.decision, False, state.referral)
-        entry = diary.get(day)
         before = (state.idx, state.step_since)
         if entry is not None:
+            state.last_seen, state.gap_open = day, False
             baseline = morning_baseline(diary, day, rules.baseline_days)
             verdict = judge_day(entry, baseline, rules, step)
-            if verdict.kind == "good" and not (
-                is_key_day(start, day) or entry.activity_id is not None
-            ):
-                # Only the step's walk/run (a key day, or a linked run) counts toward progress.
+            session_day = _counts_as_session(diary, start, entry)
+            if verdict.kind == "good" and not session_day:
+                # Only the step's walk/run counts toward progress: on a key day, a linked run,
+                # or a session moved from the key day before (done on another day).
                 verdict = Verdict(
                     "none",
                     "not_a_key_day",
@@ -321,7 +486,7 @@ def walk_plan(
                     if step.gate == "run_entry"
                     else []
                 )
-                _apply(state, verdict, steps, rules, day, tests)
+                _apply(state, verdict, steps, rules, day, tests, entry, session_day)
         if state.referral is None:
             _weekly_hold(state, diary, start, day, steps, rules, before)
         if step.gate == "run_entry" and state.referral is None:
@@ -333,6 +498,8 @@ def walk_plan(
             ]
         timeline.days.append(plan_day)
         day += ONE_DAY
+    if state.gap_open and state.referral is None:
+        timeline.gap_days = (today - state.last_seen).days
     timeline.referral = state.referral
     # Projection: assume every key session from tomorrow goes well.
     idx, good = state.idx, state.good

@@ -16,6 +16,26 @@ def session_uid(day: dt.date, index: int, session: Session) -> str:
     return f"{day.isoformat()}-{index}-{session.kind}@strideback"
 
 
+def referral_calendar(
+    day: dt.date, heading: str, reason: str, next_step: str, disclaimer: str, stamp: dt.datetime
+) -> bytes:
+    """No plan: one all-day event on `day` with the referral, its reason and the next step."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", "StrideBack plan")
+    event = Event()
+    event.add("uid", f"referral-{day.isoformat()}@strideback")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", day)
+    event.add("dtend", day + dt.timedelta(days=1))
+    event.add("summary", f"StrideBack: {heading} (no running plan)")
+    event.add("description", "\n".join([reason, f"Next step: {next_step}", disclaimer]))
+    event.add("categories", ["referral"])
+    cal.add_component(event)
+    return bytes(cal.to_ical())
+
+
 def plan_calendar(
     days: Iterable[PlanDay],
     describe_exercise: Callable[[str], str],

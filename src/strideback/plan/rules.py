@@ -48,6 +48,12 @@ class Rules:
     readiness_hop_required: int = 0
     weekly_pain_rise_hold: int = 2
     weekly_pain_min_entries: int = 2
+    flare_settle_days: int = 2
+    gap_days: int = 7
+    review_grace_days: int = 7
+    pain_review_drop: int = 2
+    pain_review_floor: int = 2
+    kujala_ceiling_from: int = 85
 
 
 @lru_cache(maxsize=1)

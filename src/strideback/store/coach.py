@@ -53,6 +53,8 @@ class DiaryRow(Base):
     # Run-readiness tests (coach_0002): pain 0–10 during the test, None = not done that day.
     squat_test_pain: Mapped[int | None] = mapped_column(Integer, nullable=True)
     hop_test_pain: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # coach_0003: which red flag (assess/questions.yaml diary_red_flags), None = generic.
+    red_flag_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
