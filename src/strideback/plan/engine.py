@@ -48,6 +48,7 @@ class _State:
     last_back: dt.date | None = None  # day of the latest step back
     flare_day: dt.date | None = None  # the step back of the flare in progress
     flare_worst: int = 0  # its worst pain
+    flare_signs: frozenset[str] = frozenset()  # sharp / limp / marked swelling on that day
     last_seen: dt.date = dt.date.min  # the latest diary entry (or the plan start)
     gap_open: bool = False  # the current gap already stepped the plan back
 
@@ -88,12 +89,19 @@ def worst_pain(entry: DiaryEntry) -> int:
     return max((p for p in values if p is not None), default=0)
 
 
+def flare_signs(entry: DiaryEntry) -> frozenset[str]:
+    signs = {"sharp": entry.sharp_pain, "limp": entry.limp, "swelling": entry.swelling == "marked"}
+    return frozenset(name for name, present in signs.items() if present)
+
+
 def _part_of_flare(state: _State, entry: DiaryEntry, session_day: bool, rules: Rules) -> bool:
-    """Soreness in the days after a step back, on a day without a walk/run, not worse."""
+    """Soreness in the days after a step back, on a day without a walk/run, not worse (no
+    higher pain, no new sharp pain, limp or marked swelling)."""
     if state.flare_day is None or session_day:
         return False
     within = (entry.day - state.flare_day).days <= rules.flare_settle_days
-    return within and worst_pain(entry) <= state.flare_worst
+    worse = worst_pain(entry) > state.flare_worst or not flare_signs(entry) <= state.flare_signs
+    return within and not worse
 
 
 def _apply(
@@ -142,6 +150,7 @@ def _apply(
         state.last_back = day
         state.flare_day = day
         state.flare_worst = worst_pain(entry) if entry is not None else 10
+        state.flare_signs = flare_signs(entry) if entry is not None else frozenset()
         if state.idx > 0:
             state.idx -= 1
             state.step_since = day + ONE_DAY

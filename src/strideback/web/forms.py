@@ -9,10 +9,12 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from strideback.domain import DiaryEntry
+from typing import Any
 
-SWELLING = ("none", "mild", "marked")
-DONE = ("done", "modified", "skipped", "rest")
+from strideback.assess.questions import load_definition
+from strideback.domain import SESSION_DONE, SWELLING, DiaryEntry
+
+DONE = SESSION_DONE
 PAIN_FIELDS = {
     "pain_during": "Pain during activity",
     "pain_after": "Pain after activity",
@@ -104,7 +106,19 @@ def parse_diary_form(
             activity_id = int(activity_text)
         else:
             errors.add("activity_id", "The linked activity must be an activity number.")
-    if all(v is None for v in pains.values()) and done is None and not note:
+    kinds = {k.id for k in load_definition().diary_flags}
+    red_flag_kind = _text(form, "red_flag_kind") or None
+    if red_flag_kind is not None and red_flag_kind not in kinds:
+        errors.add("red_flag_kind", "Choose one of the listed warning signs.")
+        red_flag_kind = None
+    red_flag = _checked(form, "red_flag") or red_flag_kind is not None
+    if (
+        all(v is None for v in pains.values())
+        and done is None
+        and not note
+        and not red_flag
+        and not (_checked(form, "sharp_pain") or _checked(form, "limp"))
+    ):
         errors.add("pain_during", "Enter at least one pain score (0-10), what you did, or a note.")
     if errors or day is None:
         return None, errors
@@ -117,10 +131,43 @@ def parse_diary_form(
         done=done,
         sharp_pain=_checked(form, "sharp_pain"),
         limp=_checked(form, "limp"),
-        red_flag=_checked(form, "red_flag"),
+        red_flag=red_flag,
+        red_flag_kind=(red_flag_kind or "other") if red_flag else None,
         note=note,
         activity_id=activity_id,
         squat_test_pain=pains["squat_test_pain"],
         hop_test_pain=pains["hop_test_pain"],
     )
     return entry, errors
+
+
+def diary_changes(entry: DiaryEntry, form: Mapping[str, object]) -> dict[str, Any]:
+    """What the form changes on its day, for the one diary writer (merge semantics).
+
+    Empty number fields keep the stored value; the check boxes and the swelling select are on
+    every diary form, so their state is always taken as given (unticking unsets a flag).
+    """
+    changes: dict[str, Any] = {
+        name: getattr(entry, name)
+        for name in (*PAIN_FIELDS, *READINESS_FIELDS, "done", "note", "activity_id")
+    }
+    changes["swelling"] = entry.swelling
+    for name in ("sharp_pain", "limp"):
+        changes[name] = getattr(entry, name)
+    changes["red_flag"] = entry.red_flag
+    changes["red_flag_kind"] = entry.red_flag_kind if entry.red_flag else ""
+    return changes
+
+
+def parse_morning(
+    form: Mapping[str, object], today: dt.date, errors: FormErrors
+) -> tuple[dt.date, int] | None:
+    """The "how is the knee this morning?" answer and the session day it belongs to."""
+    text = _text(form, "morning_now")
+    if not text:
+        return None
+    value = parse_pain(text, "This morning's pain", "morning_now", errors)
+    day = parse_day(_text(form, "morning_day"), today, errors, name="morning_now")
+    if value is None or day is None:
+        return None
+    return day, value

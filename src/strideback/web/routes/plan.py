@@ -9,15 +9,17 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from strideback.web import backends
-from strideback.web.deps import attempt, get_db, is_htmx, render, run_write, today
+from strideback.coach.plans import RESTART_STEPS, clear_by_clinician, current_plan, plan_ics
+from strideback.coach.today import todays_session
+from strideback.web.deps import get_db, is_htmx, render, run_write, today
 
 router = APIRouter()
-# Where the plan may restart after a clinician's clearance (coach.service.RESTART_STEPS).
-RESTART_CHOICES = (
-    ("settle", "Settle: relative rest from running, easy flat walks of 15–20 min (safest)"),
-    ("walk", "Walk: 20-minute walks, if the clinician says you are ready for them"),
-)
+# Where the plan may restart after a clinician's clearance (the keys of RESTART_STEPS).
+RESTART_LABELS = {
+    "settle": "Settle: relative rest from running, easy flat walks of 15–20 min (safest)",
+    "walk": "Walk: 20-minute walks, if the clinician says you are ready for them",
+}
+RESTART_CHOICES = tuple((key, RESTART_LABELS[key]) for key in RESTART_STEPS)
 CLEARANCE_NOTE_MAX = 200
 
 
@@ -90,11 +92,10 @@ def plan_page(request: Request, weeks: int = 8) -> Response:
     db = get_db(request)
     day = today(request)
     weeks = max(1, min(weeks, 26))
-    plan, unavailable = attempt(
-        lambda: backends.call("coach", "current_plan", db, day, weeks=weeks)
-    )
-    view, _ = attempt(lambda: backends.call("coach", "todays_session", db, day))
-    steps = list(plan.steps) if plan else []
+    plan = current_plan(db, day, weeks=weeks)
+    view = todays_session(db, day)
+    unavailable = None
+    steps = list(plan.steps)
     return render(
         request,
         "plan.html",
@@ -119,19 +120,9 @@ async def clinician_clearance(request: Request) -> Response:
     kwargs, error = parse_clearance(fields, day)
     if error is None:
         try:
-            await run_write(
-                request,
-                backends.call,
-                "coach",
-                "clear_by_clinician",
-                get_db(request),
-                day,
-                **kwargs,
-            )
+            await run_write(request, clear_by_clinician, get_db(request), day, **kwargs)
         except ValueError as exc:
             error = str(exc)
-        except backends.NotAvailable as exc:
-            error = f"The clearance cannot be recorded yet: {exc}."
     if error is None:
         if is_htmx(request):
             return Response(status_code=200, headers={"HX-Redirect": next_page})
@@ -148,12 +139,9 @@ async def clinician_clearance(request: Request) -> Response:
 
 
 @router.get("/plan.ics")
-def plan_ics(request: Request) -> Response:
-    data, unavailable = attempt(
-        lambda: backends.call("coach", "plan_ics", get_db(request), today(request))
-    )
-    if unavailable:
-        return render(request, "error.html", status_code=503, message=unavailable)
+def plan_calendar_file(request: Request) -> Response:
+    """The calendar behind the gate: with a referral it holds the referral, no sessions."""
+    data = plan_ics(get_db(request), today(request))
     return Response(
         content=data,
         media_type="text/calendar",
