@@ -22,6 +22,7 @@ from strideback.plan.gate import FlagFact, GateDecision, GateFacts, plan_gate
 from strideback.plan.ical import plan_calendar, referral_calendar
 from strideback.plan.ladder import honesty_notes, ladder_for
 from strideback.plan.model import Decision, Plan, Urgency
+from strideback.plan.start import Severity, start_rules, starting_step
 from strideback.store.coach import PlanStartRow
 from strideback.store.db import Database
 
@@ -122,7 +123,11 @@ def timeline_of(state: CoachState, end: dt.date) -> Timeline:
     steps = ladder_for(state.pre, rules.single_run_max_ratio)
     clearance = state.clearance
     restart = clearance if clearance is not None and clearance.start == start else None
-    start_index, start_decision = 0, None
+    choice = starting_step(severity_of(state))
+    start_index = [s.id for s in steps].index(choice.step) if choice.step != "settle" else 0
+    start_decision = None
+    if choice.rule == "start_running":
+        start_decision = Decision("start", choice.rule, choice.reason, choice.citation)
     if restart is not None:
         start_index = [s.id for s in steps].index(restart.restart_step)
         start_decision = Decision(
@@ -151,6 +156,26 @@ def timeline_of(state: CoachState, end: dt.date) -> Timeline:
         ],
         start_index=start_index,
         start_decision=start_decision,
+    )
+
+
+def severity_of(state: CoachState) -> Severity:
+    """What the start rule needs: the baseline check, recent running, pre-start diary days."""
+    assert state.start is not None
+    start = state.start
+    baseline = [c for c in state.checks if c.taken_on <= start and c.kujala is not None]
+    check = baseline[-1] if baseline else None
+    recent_from = start - dt.timedelta(days=start_rules().mild.recent_days)
+    before = [e for d, e in state.diary.items() if recent_from <= d < start]
+    diary_runs = sum(1 for e in before if e.activity_id is None and e.done == "done")
+    pains = [p for e in before for p in (e.pain_during, e.pain_after) if p is not None]
+    mornings = [e.pain_next_morning for e in before if e.pain_next_morning is not None]
+    return Severity(
+        kujala=check.kujala.total if check and check.kujala else None,
+        running_answer=str(check.answers.get("kujala_running")) if check else None,
+        recent_runs=state.recent_runs + diary_runs,
+        worst_pain_before=max(pains, default=None),
+        worst_morning_before=max(mornings, default=None),
     )
 
 

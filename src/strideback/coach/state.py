@@ -14,12 +14,13 @@ from sqlalchemy import select
 
 from strideback.coach.checks import read_checks
 from strideback.coach.diary import read_diary
-from strideback.coach.history import pre_injury_volume
+from strideback.coach.history import pre_injury_volume, runs_between
 from strideback.coach.settings import read_settings
 from strideback.coach.views import CheckOutcome, PlanRestart
 from strideback.domain import DiaryEntry
 from strideback.plan.ladder import PreInjury, _fixed_steps
 from strideback.plan.rules import Rules, rules_from
+from strideback.plan.start import start_rules
 from strideback.store.coach import PlanStartRow
 from strideback.store.db import Database
 
@@ -61,6 +62,7 @@ class CoachState:
     start: dt.date | None = None  # the plan start in force (None before a check allowed one)
     clearance: PlanRestart | None = None
     pre: PreInjury | None = None
+    recent_runs: int = 0  # imported runs in the days before the plan start
 
     @property
     def latest(self) -> CheckOutcome | None:
@@ -86,7 +88,16 @@ def load_state(db: Database, today: dt.date, start: dt.date | None = None) -> Co
             .limit(1)
         ).first()
         plan_start = start or stored_start
+        recent = 0
+        if plan_start is not None:
+            days = start_rules().mild.recent_days
+            recent = len(
+                runs_between(
+                    s, plan_start - dt.timedelta(days=days), plan_start - dt.timedelta(days=1)
+                )
+            )
         return CoachState(
+            recent_runs=recent,
             today=today,
             checks=read_checks(s),
             diary={e.day: e for e in read_diary(s, None, today)},

@@ -395,7 +395,7 @@ def _gap(state: _State, steps: list[Step], rules: Rules, day: dt.date) -> None:
     state.decision = Decision(
         "step_back",
         "diary_gap",
-        f"No diary entry for {silent} days (since {since}). What happened: any pain since, "
+        f"No diary entry since {since} ({silent} days or more). What happened: any pain since, "
         "any running? Log today's knee in the diary. The plan resumes one step back, at "
         f"{steps[state.idx].label}, and moves on again after good sessions.",
         rule_catalogue()["gap_days"].citation,

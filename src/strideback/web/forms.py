@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
 from typing import Any
 
 from strideback.assess.questions import load_definition
