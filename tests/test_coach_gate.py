@@ -192,7 +192,7 @@ def test_without_a_check_no_plan_is_published(db, tmp_path):
     plan = service.current_plan(db, TODAY)
     assert plan.steps == [] and plan.gate == "no_check" and "check" in plan.next_step
     _no_check = _events(service.plan_ics(db, TODAY))
-    assert len(_no_check) == 1 and not _no_check[0].get("categories").cats[0] in SESSION_KINDS
+    assert len(_no_check) == 1 and _no_check[0].get("categories").cats[0] not in SESSION_KINDS
 
 
 def test_a_plain_runners_knee_check_publishes_the_plan(db):
