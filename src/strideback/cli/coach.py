@@ -276,6 +276,7 @@ def exercise_command(
         except (KeyError, ValueError):
             ids = ", ".join(sorted(e.id for e in load_exercises()))
             fail(f"no exercise {name!r}; known: {ids}")
+    assert found is not None
     _print_exercise(found)
     console.print(f"[dim]Evidence: {found.evidence_label}[/]")
 

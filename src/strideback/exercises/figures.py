@@ -21,6 +21,7 @@ def load_poses() -> dict[str, dict[str, Any]]:
     for name, pose in poses.items():
         if "head" not in pose or "lines" not in pose:
             raise ValueError(f"{FIGURES_FILE}: pose {name!r} needs 'head' and 'lines'")
+    assert isinstance(poses, dict)
     return poses
 
 

@@ -75,4 +75,4 @@ def plan_calendar(
             event.add("categories", [session.kind])
             event.add("transp", "TRANSPARENT")
             cal.add_component(event)
-    return cal.to_ical()
+    return bytes(cal.to_ical())

@@ -43,6 +43,7 @@ def load_ladder_file() -> dict[str, Any]:
         bad = [s for s in slots if s not in SESSION_SLOTS]
         if bad:
             raise ValueError(f"{LADDER_FILE}: week_template day {day} has unknown slot(s) {bad}")
+    assert isinstance(raw, dict)
     return raw
 
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from strideback.assess.questions import load_definition
-from strideback.domain import SESSION_DONE, SWELLING, DiaryEntry
+from strideback.domain import SESSION_DONE, SWELLING, DiaryEntry, SessionDone, Swelling
 
 DONE = SESSION_DONE
+__all__ = ["DONE", "SWELLING", "FormErrors", "diary_changes", "parse_diary_form", "parse_morning"]
 PAIN_FIELDS = {
     "pain_during": "Pain during activity",
     "pain_after": "Pain after activity",
@@ -89,12 +90,19 @@ def parse_diary_form(
         name: parse_pain(_text(form, name), label, name, errors)
         for name, label in (PAIN_FIELDS | READINESS_FIELDS).items()
     }
-    swelling = _text(form, "swelling") or "none"
-    if swelling not in SWELLING:
+    swelling_text = _text(form, "swelling") or "none"
+    swelling: Swelling = "none"
+    if swelling_text in SWELLING:
+        swelling = next(s for s in SWELLING if s == swelling_text)
+    else:
         errors.add("swelling", "Swelling must be none, mild or marked.")
-    done = _text(form, "done") or None
-    if done is not None and done not in DONE:
-        errors.add("done", "Choose what you did: done, modified, skipped or rest.")
+    done_text = _text(form, "done") or None
+    done: SessionDone | None = None
+    if done_text is not None:
+        if done_text in DONE:
+            done = next(d for d in DONE if d == done_text)
+        else:
+            errors.add("done", "Choose what you did: done, modified, skipped or rest.")
     note = _text(form, "note") or None
     if note and len(note) > NOTE_MAX:
         errors.add("note", f"The note is too long ({len(note)} characters; at most {NOTE_MAX}).")

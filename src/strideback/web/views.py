@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from strideback.domain import DiaryEntry, WeekLoad
 from strideback.web import formatting
 from strideback.web.charts import Chart, downsample
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -190,14 +193,14 @@ def chart_title(svg: str) -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
-def _clean(arr: np.ndarray | None) -> np.ndarray | None:
+def _clean(arr: FloatArray | None) -> FloatArray | None:
     if arr is None:
         return None
     arr = np.asarray(arr, dtype=float)
     return None if arr.size == 0 or np.all(np.isnan(arr)) else arr
 
 
-def activity_charts(series_columns: dict[str, np.ndarray], units: str = "km") -> list[str]:
+def activity_charts(series_columns: dict[str, FloatArray], units: str = "km") -> list[str]:
     """Pace, elevation, cadence and heart-rate charts against distance (or time)."""
     cols = {k: _clean(v) for k, v in series_columns.items()}
     t = cols.get("t_s")
@@ -219,7 +222,7 @@ def activity_charts(series_columns: dict[str, np.ndarray], units: str = "km") ->
     def chart(
         title: str,
         y_label: str,
-        values: np.ndarray,
+        values: FloatArray,
         css: str,
         y_max: float | None = None,
         floor: bool = True,
@@ -267,9 +270,15 @@ def activity_charts(series_columns: dict[str, np.ndarray], units: str = "km") ->
     return out
 
 
-def _smooth(values: np.ndarray, window: int = 5) -> np.ndarray:
+def _smooth(values: FloatArray, window: int = 5) -> FloatArray:
+    """Centred rolling median that skips missing values (NaN where a window has none)."""
     if values.size < window:
         return values
-    import pandas as pd
-
-    return pd.Series(values).rolling(window, center=True, min_periods=1).median().to_numpy()
+    half = window // 2
+    out = np.full(values.size, np.nan)
+    for i in range(values.size):
+        part = values[max(0, i - half) : i + window - half]
+        part = part[~np.isnan(part)]
+        if part.size:
+            out[i] = float(np.median(part))
+    return out

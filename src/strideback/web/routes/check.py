@@ -36,9 +36,9 @@ def option_pairs(options: Any) -> list[tuple[Any, str]]:
     return pairs
 
 
-def question_sections(questions: list[Any]) -> list[tuple[str, list[dict]]]:
+def question_sections(questions: list[Any]) -> list[tuple[str, list[dict[str, Any]]]]:
     """Questions as plain dicts, grouped by their section in the order given."""
-    sections: dict[str, list[dict]] = {}
+    sections: dict[str, list[dict[str, Any]]] = {}
     for q in questions:
         section = getattr(q, "section", "") or ""
         sections.setdefault(section, []).append(
@@ -57,7 +57,7 @@ def question_sections(questions: list[Any]) -> list[tuple[str, list[dict]]]:
     ]
 
 
-def parse_answers(questions: list[Any], form: dict[str, str]) -> tuple[dict, dict[str, str]]:
+def parse_answers(questions: list[Any], form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Answers keyed by question id, typed by the question's kind; errors by question id."""
     answers: dict[str, Any] = {}
     errors: dict[str, str] = {}

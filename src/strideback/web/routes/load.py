@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from strideback.coach.diary import diary
+from strideback.domain import DiaryEntry
 from strideback.load.service import weekly_load
 from strideback.web.cache import ResultCache, activities_fingerprint
 from strideback.web.deps import attempt, get_config, get_db, pain_bands, render, today, units
@@ -28,7 +29,7 @@ def load_page(request: Request, weeks: int | None = None) -> Response:
         lambda: cache.get_or_compute(key, lambda: weekly_load(db, day, weeks))
     )
     load = load or []
-    entries: list = []
+    entries: list[DiaryEntry] = []
     if load:
         start = load[0].week_start
         entries = diary(db, start, day)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -30,7 +31,7 @@ class CalendarDay:
     new_step: bool  # first day of a step, or a Monday: show the step's name
 
 
-def calendar_weeks(steps: list) -> list[list[CalendarDay]]:
+def calendar_weeks(steps: list[Any]) -> list[list[CalendarDay]]:
     """Plan days arranged Monday to Sunday, one list per week (step None where no plan day)."""
     if not steps:
         return []
@@ -55,8 +56,8 @@ def calendar_weeks(steps: list) -> list[list[CalendarDay]]:
 
 
 def clearance_context(
-    request: Request, next_page: str, error: str | None = None, values: dict | None = None
-) -> dict:
+    request: Request, next_page: str, error: str | None = None, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What _clearance_form.html needs (Today and Plan show it when the decision is refer)."""
     return {
         "restart_choices": RESTART_CHOICES,
@@ -67,7 +68,7 @@ def clearance_context(
     }
 
 
-def parse_clearance(fields: dict[str, str], day: dt.date) -> tuple[dict, str | None]:
+def parse_clearance(fields: dict[str, str], day: dt.date) -> tuple[dict[str, Any], str | None]:
     """Keyword arguments for clear_by_clinician from the form, or a message saying what is wrong."""
     step = fields.get("restart_step", "settle").strip() or "settle"
     if step not in dict(RESTART_CHOICES):

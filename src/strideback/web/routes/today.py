@@ -241,7 +241,7 @@ async def delete_diary_day(request: Request, day: str) -> Response:
     gone = await run_write(request, delete_day, get_db(request), when)
     if gone is None:
         return render(request, "error.html", status_code=404, message=f"No diary entry on {when}.")
-    context = {"deleted": gone, "undo_data": _entry_json(gone)}
+    context: dict[str, Any] = {"deleted": gone, "undo_data": _entry_json(gone)}
     if is_htmx(request):
         return render(request, "_diary_deleted.html", **context)
     return render(request, "diary_deleted.html", active="diary", **context)
