@@ -268,3 +268,29 @@ def test_sqlite_writes_take_turns(app_and_clock) -> None:
         statuses = list(pool.map(post, range(30)))
     assert statuses == [200] * 30
     assert [e.day for e in coach.diary(db)] == [day(k) for k in range(30)]
+
+
+def test_the_evidence_page_lists_every_piece_of_advice_with_its_strength(app_and_clock) -> None:
+    from strideback.coach.evidence import evidence_items
+
+    client, _db, _clock = app_and_clock
+    page = client.get("/evidence")
+    assert page.status_code == 200
+    items = evidence_items()
+    assert page.text.count('data-testid="strength"') == len(items)
+    assert {i.group for i in items} >= {"How the plan decides", "When to see a clinician"}
+    assert "evidence.md" not in page.text and "§" not in page.text
+    assert "Silbernagel KG" in page.text and "UNSUPPORTED" in page.text
+
+
+def test_nothing_the_runner_reads_points_to_internal_notes(app_and_clock) -> None:
+    from test_coach_assess import pfp_answers
+
+    client, db, clock = app_and_clock
+    coach.run_check(db, pfp_answers(symptom_weeks=20), START)
+    good_days(db, [0, 2])
+    clock["day"] = day(3)
+    for path in ("/", "/plan", "/diary", "/check"):
+        text = client.get(path).text
+        assert "evidence.md" not in text and "§" not in text, path
+        assert "Rule:" not in text and "completed_without_flare" not in text, path

@@ -143,7 +143,8 @@ def check_command(
         console.print("No plan is made. Your answers are stored.")
         return
     style = "green" if outcome.can_start_plan else "yellow"
-    console.print(Panel(outcome.pattern_message, title=f"Pattern: {outcome.pattern}", style=style))
+    title = "Fits runner's knee" if outcome.can_start_plan else "Not typical runner's knee"
+    console.print(Panel(plain_words(outcome.pattern_message), title=title, style=style))
     if outcome.kujala is not None:
         change = ""
         if outcome.kujala_change is not None and outcome.kujala_change != 0:
@@ -153,7 +154,7 @@ def check_command(
     else:
         console.print("Kujala score skipped: please add it this week (`strideback check`).")
     for note in outcome.notes:
-        console.print(f"[yellow]Note:[/] {note}")
+        console.print(f"[yellow]Note:[/] {plain_words(note)}")
     if outcome.can_start_plan:
         console.print("Next: [bold]strideback today[/] for today's session.")
     console.print(f"[dim]{FIRST_RUN_NOTICE}[/]")

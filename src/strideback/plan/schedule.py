@@ -7,25 +7,34 @@ import datetime as dt
 from strideback.exercises import get_exercise, routine
 from strideback.plan.ladder import week_template
 from strideback.plan.model import Session, Step
+from strideback.plan.wording import plain_words
 
+# Session notes the runner reads (plain words; the sources are on the Evidence page):
+# strength: evidence.md §1, §7; release: §7d, §10; cross-training: §8; flat: §5e, §10.
 STRENGTH_NOTE = (
     "2–3 sets of 10–15 (isometric holds as written). Do each exercise with its pair for the "
     "opposing muscle group. Pain during ≤3/10 and settled by next morning. Hip and knee "
-    "(quadriceps) work together is the best-supported treatment (evidence.md §1, §7)."
+    "(quadriceps) work together is the best-supported treatment."
 )
 RELEASE_NOTE = (
     "Optional daily mobility, 2–3 × 30 s per stretch. Comfort, not a cure: the article's claim "
-    "that tight hip flexors cause runner's knee is unsupported (evidence.md §7d, §10)."
+    "that tight hip flexors cause runner's knee is unsupported."
 )
 CROSS_NOTE = (
-    "Cross-training counts as load: easy to moderate effort, within the pain rules. Choose one "
-    "(evidence.md §8)."
+    "Cross-training counts as load: easy to moderate effort, within the pain rules. Choose one."
 )
-FLAT_NOTE = "Flat route only: no hills, no long downhill (evidence.md §5e, §10)."
+FLAT_NOTE = "Flat route only: no hills, no long downhill."
+# Stop rules, on every walk-run and run session (Vincent 2017 four pain rules; evidence.md §4).
+STOP_RULES = (
+    "Stop rules: stop the run and walk home if the pain rises during the run, turns sharp, "
+    "makes you limp or goes above 5/10; pain should settle within hours and be no worse the "
+    "next morning."
+)
 
 
 def _key_session(step: Step) -> Session:
-    notes = " ".join(x for x in (step.notes, FLAT_NOTE) if x)
+    stop = STOP_RULES if step.key_kind == "run" else ""
+    notes = plain_words(" ".join(x for x in (step.notes, FLAT_NOTE, stop) if x))
     if step.tests:
         notes += " Readiness tests: " + ", ".join(get_exercise(t).name for t in step.tests) + "."
     return Session(

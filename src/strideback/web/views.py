@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from strideback.domain import DiaryEntry, WeekLoad
+from strideback.plan.wording import plain_words
 from strideback.web import formatting
 from strideback.web.charts import Chart, downsample
 
@@ -50,15 +51,13 @@ def pain_by_week(entries: Iterable[DiaryEntry], weeks: Sequence[WeekLoad]) -> li
 
 
 def _pain_layers(chart: Chart, bands: PainBands) -> None:
-    chart.band(
-        0, bands.safe_max, "pain-safe", f"Pain 0-{bands.safe_max:g}: safe zone. {bands.citation}"
-    )
+    source = plain_words(bands.citation)  # what the runner reads: no internal references
+    chart.band(0, bands.safe_max, "pain-safe", f"Pain 0-{bands.safe_max:g}: safe zone. {source}")
     chart.band(
         bands.safe_max,
         bands.acceptable_max,
         "pain-acceptable",
-        f"Pain up to {bands.acceptable_max:g}: acceptable if it settles by next morning. "
-        f"{bands.citation}",
+        f"Pain up to {bands.acceptable_max:g}: acceptable if it settles by next morning. {source}",
     )
 
 

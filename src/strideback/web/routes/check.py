@@ -57,7 +57,9 @@ def question_sections(questions: list[Any]) -> list[tuple[str, list[dict[str, An
     ]
 
 
-def parse_answers(questions: list[Any], form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def parse_answers(
+    questions: list[Any], form: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Answers keyed by question id, typed by the question's kind; errors by question id."""
     answers: dict[str, Any] = {}
     errors: dict[str, str] = {}

@@ -13,8 +13,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from strideback.coach.plans import RESTART_STEPS, clear_by_clinician, current_plan, plan_ics
 from strideback.coach.today import todays_session
 from strideback.web.deps import get_db, is_htmx, render, run_write, today
+from strideback.web.routes.evidence import router as evidence_router
 
 router = APIRouter()
+# The Evidence page rides on this router until the app registers it itself.
+router.include_router(evidence_router)
 # Where the plan may restart after a clinician's clearance (the keys of RESTART_STEPS).
 RESTART_LABELS = {
     "settle": "Settle: relative rest from running, easy flat walks of 15–20 min (safest)",
