@@ -368,8 +368,9 @@ def _plan_day(
     decision: Decision | None,
     projected: bool,
     referral: Decision | None,
+    strength_progress_sessions: int = 2,
 ) -> PlanDay:
-    sessions = [] if referral else sessions_for_day(step, start, day)
+    sessions = [] if referral else sessions_for_day(step, start, day, strength_progress_sessions)
     return PlanDay(
         day=day,
         phase="refer" if referral else step.phase,
@@ -469,7 +470,9 @@ def walk_plan(
         if state.referral is None and entry is None:
             _gap(state, steps, rules, day)
         step = steps[state.idx]
-        plan_day = _plan_day(step, start, day, state.decision, False, state.referral)
+        plan_day = _plan_day(
+            step, start, day, state.decision, False, state.referral, rules.strength_progress_sessions
+        )
         before = (state.idx, state.step_since)
         if entry is not None:
             state.last_seen, state.gap_open = day, False
@@ -518,7 +521,17 @@ def walk_plan(
             idx, good = idx + 1, 0
     while day <= end:
         decision = None
-        timeline.days.append(_plan_day(steps[idx], start, day, decision, True, state.referral))
+        timeline.days.append(
+            _plan_day(
+                steps[idx],
+                start,
+                day,
+                decision,
+                True,
+                state.referral,
+                rules.strength_progress_sessions,
+            )
+        )
         if state.referral is None and is_key_day(start, day):
             good += 1
             if good >= rules.completions_to_progress and idx + 1 < len(steps):

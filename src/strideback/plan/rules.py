@@ -54,6 +54,7 @@ class Rules:
     pain_review_drop: int = 2
     pain_review_floor: int = 2
     kujala_ceiling_from: int = 85
+    strength_progress_sessions: int = 2
 
 
 @lru_cache(maxsize=1)

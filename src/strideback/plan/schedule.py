@@ -12,10 +12,13 @@ from strideback.plan.wording import plain_words
 # Session notes the runner reads (plain words; the sources are on the Evidence page):
 # strength: evidence.md §1, §7; release: §7d, §10; cross-training: §8; flat: §5e, §10.
 STRENGTH_NOTE = (
-    "2–3 sets of 10–15 (isometric holds as written). Do each exercise with its pair for the "
-    "opposing muscle group. Pain during ≤3/10 and settled by next morning. Hip and knee "
-    "(quadriceps) work together is the best-supported treatment."
+    "2–3 sets of 10–15 (isometric holds as written), about 1 min rest between sets. Do each "
+    "exercise with its pair for the opposing muscle group. Pain during ≤3/10 and settled by "
+    "next morning. When an exercise felt easy and pain-free in {n} sessions in a row, add load "
+    "or reps (about 5–10%). Hip and knee (quadriceps) work together is the best-supported "
+    "treatment."
 )
+MINUTES_PER_EXERCISE = 4  # 2–3 sets with rests; a realistic session length
 RELEASE_NOTE = (
     "Optional daily mobility, 2–3 × 30 s per stretch. Comfort, not a cure: the article's claim "
     "that tight hip flexors cause runner's knee is unsupported."
@@ -47,7 +50,18 @@ def _key_session(step: Step) -> Session:
     )
 
 
-def sessions_for_day(step: Step, plan_start: dt.date, day: dt.date) -> list[Session]:
+def strength_half(plan_start: dt.date, day: dt.date) -> str:
+    """'a' or 'b': strength days alternate the two shorter routines."""
+    template = week_template()
+    offset = (day - plan_start).days
+    per_week = sum("strength" in template[d] for d in range(7))
+    before = sum("strength" in template[d] for d in range(offset % 7))
+    return "ab"[((offset // 7) * per_week + before) % 2]
+
+
+def sessions_for_day(
+    step: Step, plan_start: dt.date, day: dt.date, strength_progress_sessions: int = 2
+) -> list[Session]:
     """The sessions of `day` for the step in force, from the weekly template."""
     slots = week_template()[(day - plan_start).days % 7]
     sessions: list[Session] = []
@@ -55,13 +69,15 @@ def sessions_for_day(step: Step, plan_start: dt.date, day: dt.date) -> list[Sess
         if slot == "key":
             sessions.append(_key_session(step))
         elif slot == "strength":
+            half = strength_half(plan_start, day)
+            exercises = routine(f"strength_{step.stage}_{half}")
             sessions.append(
                 Session(
                     kind="strength",
-                    minutes=30,
-                    title=f"Hip + knee strength ({step.stage} routine)",
-                    exercises=routine(f"strength_{step.stage}"),
-                    notes=STRENGTH_NOTE,
+                    minutes=MINUTES_PER_EXERCISE * len(exercises),
+                    title=f"Hip + knee strength {half.upper()} ({step.stage} routine)",
+                    exercises=exercises,
+                    notes=STRENGTH_NOTE.format(n=strength_progress_sessions),
                 )
             )
         elif slot == "cross":
