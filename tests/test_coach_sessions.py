@@ -51,3 +51,55 @@ def test_every_run_session_carries_the_stop_rules():
     assert all("Stop rules" in s.notes and "sharp" in s.notes for s in runs)
     walks = [s for s in _all_sessions(STEPS[0]) if s.kind == "walk"]
     assert all("evidence.md" not in s.notes and "§" not in s.notes for s in walks + runs)
+
+
+# ---------------------------------------------------------------- calendar
+
+
+def _events(data: bytes):
+    from icalendar import Calendar
+
+    return [c for c in Calendar.from_ical(data).walk() if c.name == "VEVENT"]
+
+
+def _runner(db):
+    from test_coach_assess import pfp_answers
+
+    service.run_check(db, pfp_answers(), START)
+
+
+def test_calendar_reminders_morning_checks_and_opt_out(db):
+    _runner(db)
+    events = _events(service.plan_ics(db, START))
+    sessions = [e for e in events if e.get("categories").cats[0] != "morning_check"]
+    mornings = [e for e in events if e.get("categories").cats[0] == "morning_check"]
+    key_days = {
+        e.decoded("dtstart") for e in sessions if e.get("categories").cats[0] in ("walk", "run")
+    }
+    assert {e.decoded("dtstart") - dt.timedelta(days=1) for e in mornings} == key_days
+    assert all(len(e.walk("VALARM")) == 1 for e in events)
+    assert "this morning" in str(mornings[0]["description"])
+    quiet = _events(service.plan_ics(db, START, reminders=False))
+    assert len(quiet) == len(events) and all(not e.walk("VALARM") for e in quiet)
+
+
+def test_calendar_uids_differ_between_runners_and_an_update_replaces_events(tmp_path):
+    from strideback.store.db import open_database
+
+    a = open_database(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    b = open_database(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    _runner(a)
+    _runner(b)
+    first_a = _events(service.plan_ics(a, START))
+    uids_a = {str(e["uid"]) for e in first_a}
+    uids_b = {str(e["uid"]) for e in _events(service.plan_ics(b, START))}
+    assert len(uids_a) == len(first_a) and not uids_a & uids_b  # same start day, no clash
+    # The same runner's plan changes (a diary entry): same UIDs, higher SEQUENCE, LAST-MODIFIED.
+    import time
+
+    time.sleep(1.1)
+    service.save_day(a, START, {"pain_during": 1, "done": "done"})
+    again = _events(service.plan_ics(a, START))
+    assert {str(e["uid"]) for e in again} & uids_a
+    assert min(int(e["sequence"]) for e in again) > max(int(e["sequence"]) for e in first_a)
+    assert again[0].decoded("last-modified") > first_a[0].decoded("last-modified")

@@ -296,6 +296,9 @@ def plan_command(
     weeks: int = typer.Option(8, "--weeks", min=1, max=52, help="Weeks to show."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
     ics: Path | None = typer.Option(None, "--ics", help="Write the plan to an iCalendar file."),
+    reminders: bool = typer.Option(
+        True, "--reminders/--no-reminders", help="Calendar reminders on sessions and checks."
+    ),
     today: str | None = typer.Option(None, "--today", help=TODAY_HELP),
 ) -> None:
     """The return-to-run plan, re-computed from your diary; optional calendar export."""
@@ -321,7 +324,7 @@ def plan_command(
         set_plan_start(db, _date(start, "--start"))
     if ics is not None:
         try:
-            ics.write_bytes(plan_ics(db, day))
+            ics.write_bytes(plan_ics(db, day, reminders=reminders))
         except OSError as exc:
             fail(f"{ics}: cannot write ({exc.strerror})")
         if not as_json:

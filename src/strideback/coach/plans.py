@@ -7,8 +7,9 @@ referral and no sessions.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from strideback import DISCLAIMER
 from strideback.assess.questions import load_definition
@@ -23,7 +24,7 @@ from strideback.plan.ical import plan_calendar, referral_calendar
 from strideback.plan.ladder import honesty_notes, ladder_for
 from strideback.plan.model import Decision, Plan, Urgency
 from strideback.plan.start import Severity, start_rules, starting_step
-from strideback.store.coach import PlanStartRow
+from strideback.store.coach import CalendarRow, CheckRow, DiaryRow, PlanStartRow
 from strideback.store.db import Database
 
 __all__ = [
@@ -289,8 +290,32 @@ def _describe(exercise_id: str) -> str:
     return get_exercise(exercise_id).describe()
 
 
-def plan_ics(db: Database, today: dt.date) -> bytes:
-    """The plan from today on as an iCalendar file (every session, full descriptions).
+def _calendar_identity(db: Database) -> tuple[str, int, dt.datetime | None]:
+    """The runner's random calendar id (made once), and the plan's SEQUENCE / LAST-MODIFIED:
+    the latest change to the diary, checks or plan starts (seconds since 2020)."""
+    with db.session() as s:
+        uid = s.scalar(select(CalendarRow.plan_uid).order_by(CalendarRow.id).limit(1))
+        if uid is None:
+            uid = uuid.uuid4().hex[:16]
+            s.add(CalendarRow(plan_uid=uid))
+        stamps = [
+            s.scalar(select(func.max(DiaryRow.updated_at))),
+            s.scalar(select(func.max(CheckRow.created_at))),
+            s.scalar(select(func.max(PlanStartRow.set_at))),
+        ]
+    latest = max((t for t in stamps if t is not None), default=None)
+    if latest is None:
+        return uid, 0, None
+    modified = latest.replace(microsecond=0, tzinfo=dt.UTC)
+    return uid, int((modified - SEQUENCE_EPOCH).total_seconds()), modified
+
+
+SEQUENCE_EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+def plan_ics(db: Database, today: dt.date, *, reminders: bool = True) -> bytes:
+    """The plan from today on as an iCalendar file (every session, full descriptions, a
+    morning check after each walk/run, reminders unless `reminders=False`).
 
     Behind the gate: with a referral the calendar holds one event saying so, and no sessions.
     """
@@ -300,5 +325,15 @@ def plan_ics(db: Database, today: dt.date) -> bytes:
         return referral_calendar(
             today, gate.heading, gate.reason, gate.next_step, DISCLAIMER, stamp
         )
+    uid, sequence, modified = _calendar_identity(db)
     days = [d for d in plan.steps if d.day >= today]
-    return plan_calendar(days, _describe, DISCLAIMER, stamp)
+    return plan_calendar(
+        days,
+        _describe,
+        DISCLAIMER,
+        stamp,
+        plan_uid=uid,
+        sequence=sequence,
+        modified=modified,
+        reminders=reminders,
+    )

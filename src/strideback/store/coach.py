@@ -81,3 +81,14 @@ class PlanStartRow(Base):
     # covers every referral recorded on or before this day).
     cleared_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     restart_step: Mapped[str | None] = mapped_column(String(40), nullable=True)  # ladder step id
+
+
+class CalendarRow(Base):
+    """The runner's calendar identity (coach_0004): one random id, so event UIDs differ between
+    runners and plans and a re-imported calendar replaces its own events."""
+
+    __tablename__ = "coach_calendar"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_uid: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

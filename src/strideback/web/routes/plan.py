@@ -143,9 +143,10 @@ async def clinician_clearance(request: Request) -> Response:
 
 
 @router.get("/plan.ics")
-def plan_calendar_file(request: Request) -> Response:
-    """The calendar behind the gate: with a referral it holds the referral, no sessions."""
-    data = plan_ics(get_db(request), today(request))
+def plan_calendar_file(request: Request, reminders: int = 1) -> Response:
+    """The calendar behind the gate: with a referral it holds the referral, no sessions.
+    `?reminders=0` leaves out the reminders (VALARM)."""
+    data = plan_ics(get_db(request), today(request), reminders=bool(reminders))
     return Response(
         content=data,
         media_type="text/calendar",
