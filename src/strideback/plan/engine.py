@@ -471,7 +471,13 @@ def walk_plan(
             _gap(state, steps, rules, day)
         step = steps[state.idx]
         plan_day = _plan_day(
-            step, start, day, state.decision, False, state.referral, rules.strength_progress_sessions
+            step,
+            start,
+            day,
+            state.decision,
+            False,
+            state.referral,
+            rules.strength_progress_sessions,
         )
         before = (state.idx, state.step_since)
         if entry is not None:
