@@ -7,8 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from strideback.datafile import load_yaml
 from strideback.plan.model import Step
 
 LADDER_FILE = Path(__file__).with_name("ladder.yaml")
@@ -29,10 +28,7 @@ class PreInjury:
 
 @lru_cache(maxsize=1)
 def load_ladder_file() -> dict[str, Any]:
-    try:
-        raw = yaml.safe_load(LADDER_FILE.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{LADDER_FILE}: not valid YAML: {exc}") from exc
+    raw = load_yaml(LADDER_FILE)  # one loader: a clear error naming the file
     for key in ("steps", "build", "week_template"):
         if key not in raw:
             raise ValueError(f"{LADDER_FILE}: missing {key!r}")
@@ -118,10 +114,7 @@ def week_template() -> dict[int, list[str]]:
 @lru_cache(maxsize=1)
 def honesty_notes() -> list[dict[str, str]]:
     """Article advice vs evidence, with labels (evidence.md §10)."""
-    try:
-        items = yaml.safe_load(HONESTY_FILE.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{HONESTY_FILE}: not valid YAML: {exc}") from exc
+    items = load_yaml(HONESTY_FILE)  # one loader: a clear error naming the file
     out = []
     for i, item in enumerate(items):
         missing = [
