@@ -294,3 +294,24 @@ def test_nothing_the_runner_reads_points_to_internal_notes(app_and_clock) -> Non
         text = client.get(path).text
         assert "evidence.md" not in text and "§" not in text, path
         assert "Rule:" not in text and "completed_without_flare" not in text, path
+
+
+def test_a_printable_exercise_sheet_for_each_stage(app_and_clock) -> None:
+    client, _db, _clock = app_and_clock
+    for stage in ("irritable", "settling", "return"):
+        page = client.get(f"/exercises?stage={stage}").text
+        assert page.count('data-testid="sheet"') == 3
+        ids = {
+            *coach_routine(f"strength_{stage}_a"),
+            *coach_routine(f"strength_{stage}_b"),
+            *coach_routine("release_daily"),
+        }
+        for exercise_id in ids:
+            assert f'data-exercise="{exercise_id}"' in page
+        assert page.count("<svg") >= len(ids) and "Progress:" in page
+
+
+def coach_routine(name: str) -> list[str]:
+    from strideback.exercises import routine
+
+    return routine(name)
