@@ -327,3 +327,16 @@ def test_log_morning_goes_to_the_session_day_and_flags_can_be_unset(cli, tmp_pat
     assert days == ["2026-03-02"]
     kind = cli("log", "--red-flag-kind", "calf", *day)
     assert "See a clinician today" in kind.text and "blood clot" in kind.text
+
+
+def test_the_interactive_check_asks_again_after_an_empty_answer(cli, db_url):
+    # An empty answer is not "no": the question is asked again (11 red flags, age, limp, then
+    # location, loaded, gradual, weeks, grinding, 13 Kujala picks).
+    lines = ["", "n"] + ["n"] * 10 + ["35", "n", "1", "y", "y", "4", "n"]
+    lines += [str(p) for p in KUJALA_PICKS]
+    result = runner.invoke(
+        app, ["--db", db_url, "check", "--today", "2026-03-02"], input="\n".join(lines) + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Please enter Y or N" in result.output
+    assert "Kujala score: 79/100" in " ".join(result.output.split())

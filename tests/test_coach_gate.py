@@ -233,3 +233,38 @@ def test_red_flags_come_before_the_pattern_and_the_most_urgent_first():
     gate = plan_gate(GateFacts(True, check_flags=(urgent, FLAG), pattern_ok=False))
     assert gate.source == "check_red_flag" and gate.flags == ("rf_calf", "rf_locking")
     assert "emergency" in gate.next_step
+
+
+@pytest.mark.parametrize(
+    ("kind", "urgency", "words"),
+    [
+        ("calf", "emergency", "today"),
+        ("hot_knee", "emergency", "today"),
+        ("injury", "emergency", "today"),
+        ("locking", "urgent", "within the next few days"),
+        ("giving_way", "urgent", "within the next few days"),
+        ("numbness", "urgent", "within the next few days"),
+    ],
+)
+def test_a_diary_red_flag_says_how_soon_by_its_kind(db, kind, urgency, words):
+    _diary_flag(kind)(db)
+    view = service.todays_session(db, TODAY)
+    assert (view.urgency, view.sessions) == (urgency, [])
+    assert words in view.next_step
+    assert view.referral.startswith(
+        next(k.referral for k in service_diary_kinds() if k.id == kind)[:30]
+    )
+
+
+def service_diary_kinds():
+    from strideback.assess.questions import load_definition
+
+    return load_definition().diary_flags
+
+
+def test_a_red_flag_can_be_unset_and_the_plan_comes_back(db):
+    _diary_flag("locking")(db)
+    assert service.todays_session(db, TODAY).referral
+    service.save_day(db, TODAY, {"red_flag": False}, today=TODAY)  # logged by mistake
+    view = service.todays_session(db, TODAY)
+    assert view.referral is None and view.sessions
