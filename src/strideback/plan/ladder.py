@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from strideback.datafile import load_yaml
-from strideback.plan.model import Step
+from strideback.plan.model import PHASES, Phase, SessionKind, Step
 
 LADDER_FILE = Path(__file__).with_name("ladder.yaml")
 HONESTY_FILE = Path(__file__).with_name("honesty.yaml")
@@ -43,6 +43,20 @@ def load_ladder_file() -> dict[str, Any]:
     return raw
 
 
+def _phase(value: str, index: int) -> Phase:
+    for phase in PHASES:
+        if phase == value:
+            return phase
+    raise ValueError(f"{LADDER_FILE.name}: steps[{index}].phase: unknown phase {value!r}")
+
+
+def _kind(value: str, index: int) -> SessionKind:
+    for kind in ("walk", "run"):
+        if kind == value:
+            return kind
+    raise ValueError(f"{LADDER_FILE.name}: steps[{index}].key.kind must be walk or run")
+
+
 def _fixed_steps() -> list[Step]:
     steps = []
     for i, item in enumerate(load_ladder_file()["steps"]):
@@ -51,10 +65,10 @@ def _fixed_steps() -> list[Step]:
             steps.append(
                 Step(
                     id=item["id"],
-                    phase=item["phase"],
+                    phase=_phase(item["phase"], i),
                     label=item["label"],
                     stage=item["stage"],
-                    key_kind=key["kind"],
+                    key_kind=_kind(key["kind"], i),
                     key_minutes=int(key["minutes"]),
                     key_title=key["title"],
                     notes=" ".join(item.get("notes", "").split()),

@@ -32,7 +32,7 @@ def action_label(action: str) -> str:
 
 @dataclass
 class Session:
-    kind: str  # walk | run | strength | cross | release
+    kind: SessionKind
     minutes: int
     title: str
     exercises: list[str] = field(default_factory=list)  # exercise ids
@@ -64,10 +64,10 @@ class EntryCriterion:
 @dataclass
 class Step:
     id: str
-    phase: str  # settle | walk | walk_run | run | build
+    phase: Phase
     label: str
     stage: str  # strength routine stage: irritable | settling | return
-    key_kind: str  # walk | run
+    key_kind: SessionKind  # walk | run
     key_minutes: int
     key_title: str
     notes: str = ""
@@ -80,7 +80,7 @@ class Step:
 @dataclass
 class PlanDay:
     day: dt.date
-    phase: str
+    phase: Phase
     step: str  # the step's label
     step_id: str
     sessions: list[Session] = field(default_factory=list)
