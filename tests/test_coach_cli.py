@@ -340,3 +340,39 @@ def test_the_interactive_check_asks_again_after_an_empty_answer(cli, db_url):
     assert result.exit_code == 0, result.output
     assert "Please enter Y or N" in result.output
     assert "Kujala score: 79/100" in " ".join(result.output.split())
+
+
+def _today(cli, day: str) -> tuple[str, str]:
+    view = json.loads(cli("today", "--json", "--today", day).output)
+    return view["decision"]["action"], view["decision"]["rule"]
+
+
+def test_cli_journey_a_settling_flare_then_a_second_flare(cli, tmp_path):
+    """Through the CLI: a flare and its sore rest day are one step back; a second, separate
+    flare on the next walk refers (issue 9)."""
+    cli("check", "--answers", _answers_file(tmp_path), "--today", "2026-03-02")
+    seen = []
+    script = {
+        "2026-03-02": ["--during", "1", "--after", "1", "--done", "done"],
+        "2026-03-04": ["--during", "6", "--after", "6", "--done", "done"],  # flare
+        "2026-03-05": ["--after", "6", "--done", "rest"],  # sore rest day: same flare
+        "2026-03-06": ["--during", "7", "--done", "done"],  # a second flare on the next walk
+    }
+    for k in range(6):
+        day = (dt.date(2026, 3, 2) + dt.timedelta(days=k)).isoformat()
+        seen.append(_today(cli, day))
+        if day in ("2026-03-03", "2026-03-05"):
+            cli("log", "--morning", "1", "--today", day)  # after the previous session
+        if day in script:
+            assert cli("log", *script[day], "--today", day).exit_code == 0
+    seen.append(_today(cli, "2026-03-08"))
+    # Each morning shows the decision from the days before it.
+    assert seen == [
+        ("start", "plan_start"),
+        ("hold", "next_morning_missing"),
+        ("hold", "repeat_until_completed"),
+        ("step_back", "pain_over_hold_max"),  # 03-05: after the 6/10 walk
+        ("hold", "same_flare"),  # 03-06: the sore rest day was the same flare
+        ("refer", "step_backs_in_a_row"),  # 03-07: the 7/10 walk was a second flare
+        ("refer", "step_backs_in_a_row"),
+    ], seen

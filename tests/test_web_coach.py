@@ -315,3 +315,29 @@ def coach_routine(name: str) -> list[str]:
     from strideback.exercises import routine
 
     return routine(name)
+
+
+def _check_form(client: TestClient, **overrides: str) -> dict[str, str]:
+    from test_coach_assess import pfp_answers
+
+    data = {"csrf_token": token(client)}
+    for qid, value in pfp_answers().items():
+        data[f"q_{qid}"] = str(value)
+    data.update(overrides)
+    return data
+
+
+def test_the_web_check_needs_every_answer_or_an_explicit_kujala_skip(app_and_clock) -> None:
+    client, db, _clock = app_and_clock
+    data = _check_form(client)
+    del data["q_rf_calf"]
+    r = client.post("/check", data=data)
+    assert r.status_code == 422 and 'data-testid="error-summary"' in r.text
+    assert 'href="#q-rf_calf"' in r.text and coach.latest_check(db) is None
+    data = {k: v for k, v in _check_form(client).items() if not k.startswith("q_kujala_")}
+    r = client.post("/check", data=data)
+    assert r.status_code == 422 and 'href="#q-kujala_limp"' in r.text
+    r = client.post("/check", data={**data, "skip_kujala": "on"})
+    assert r.status_code == 200 and coach.latest_check(db).kujala is None
+    assert 'data-testid="needs-check"' in client.get("/").text  # Today asks for it
+    assert 'aria-required="true"' in client.get("/check").text
