@@ -11,7 +11,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from strideback.coach.plans import RESTART_STEPS, clear_by_clinician, current_plan, plan_ics
-from strideback.coach.today import todays_session
 from strideback.web.deps import get_db, is_htmx, render, run_write, today
 from strideback.web.routes.evidence import router as evidence_router
 
@@ -97,7 +96,7 @@ def plan_page(request: Request, weeks: int = 8) -> Response:
     day = today(request)
     weeks = max(1, min(weeks, 26))
     plan = current_plan(db, day, weeks=weeks)
-    view = todays_session(db, day)
+    view = plan.day(day)  # today's decision comes with the plan (one read, one engine run)
     unavailable = None
     steps = list(plan.steps)
     return render(
