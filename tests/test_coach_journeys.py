@@ -179,3 +179,56 @@ def test_a_severe_case_starts_with_the_settle_step(db):
     service.run_check(db, answers(**PLAN_MIXED[0]), START)  # Kujala 49: irritable
     view = service.todays_session(db, START)
     assert view.phase == "settle" and view.decision.rule == "plan_start"
+
+
+def test_a_session_moved_to_another_day_or_logged_without_done_still_counts(db):
+    service.run_check(db, answers(), START)
+
+    def script(k: int) -> dict[str, Any] | None:
+        if k == 0:
+            return {"pain_during": 1, "pain_after": 1}  # no "done": still a session
+        if k == 2:
+            return {"done": "skipped"}  # Wednesday's walk moved to Thursday
+        if k == 3:
+            return walk(1)
+        return None
+
+    views = live(db, script, 6)
+    assert views[1].last_verdict.rule == "good_session"  # counted although "done" was not set
+    assert views[4].decision.action == "progress"  # day 0 + the moved day 3 = 2 good walks
+    assert views[4].step.startswith("Walk: 20")
+    assert "not_a_key_day" not in [v.decision.rule for v in views]
+
+
+def test_near_the_kujala_ceiling_the_pain_criterion_decides(db):
+    near_top = {"kujala_stairs": "slight_down", "kujala_jumping": "slight_difficulty"}  # 95
+    base = {**near_top, "kujala_squatting": "painful_each_time", "kujala_running": "severe"}
+    service.run_check(db, answers(**base), START)  # 86: a 10-point gain is hardly possible
+    retake = {**near_top, "kujala_running": "severe"}  # 88: +2, below the 10-point change
+    improving = live(
+        db,
+        lambda k: (walk(4) if k < 7 else walk(1)) if is_key(k) else None,
+        45,
+        checks={36: retake},
+    )
+    assert service.latest_check(db).kujala.total - service.list_checks(db)[0].kujala.total < 10
+    assert all(v.referral is None for v in improving)  # pain fell 4 → 1: not referred
+    assert "near the top of the scale" in improving[43].notes[-1]
+
+
+def test_near_the_ceiling_without_pain_improvement_refers_on_pain(db):
+    base = {
+        "kujala_stairs": "slight_down",
+        "kujala_jumping": "slight_difficulty",
+        "kujala_squatting": "painful_each_time",
+        "kujala_running": "severe",
+    }
+    service.run_check(db, answers(**base), START)
+    views = live(
+        db,
+        lambda k: walk(4) if is_key(k) else None,
+        45,
+        checks={36: {**base, "kujala_running": "pain_after_2km"}},
+    )
+    assert views[42].decision.rule == "pain_not_improving"
+    assert "near the top of the scale" in views[42].referral

@@ -231,7 +231,8 @@ def gate_for(state: CoachState, timeline: Timeline | None) -> GateDecision:
     return plan_gate(gate_facts(state, timeline))
 
 
-def _honesty_lines() -> list[str]:
+def honesty_lines() -> list[str]:
+    """Article advice vs evidence, one plain line each (no internal references)."""
     return [
         f'{h["topic"]}: the article says "{h["article"]}" — evidence: {h["label"]}. {h["evidence"]}'
         for h in honesty_notes()
@@ -265,7 +266,7 @@ def plan_and_gate(
         steps=timeline.days if (timeline is not None and gate.allowed) else [],
         referral=None if gate.allowed else gate.reason,
         pre_injury=state.pre.source if state.pre else "",
-        honesty=_honesty_lines(),
+        honesty=honesty_lines(),
         clearance=state.clearance.message if state.clearance else None,
         next_step=gate.next_step,
         urgency=gate.urgency,

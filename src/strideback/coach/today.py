@@ -10,12 +10,12 @@ import datetime as dt
 
 from strideback import DISCLAIMER
 from strideback.coach.diary import MORNING_LOOKBACK_DAYS, is_session
-from strideback.coach.plans import gate_for, timeline_of
+from strideback.coach.plans import gate_for, honesty_lines, timeline_of
 from strideback.coach.state import CoachState, load_state
 from strideback.coach.views import TodayView
 from strideback.plan.engine import Timeline
 from strideback.plan.gate import GateDecision
-from strideback.plan.ladder import _fixed_steps, honesty_notes
+from strideback.plan.ladder import _fixed_steps
 from strideback.plan.model import Decision
 from strideback.plan.schedule import sessions_for_day
 from strideback.store.db import Database
@@ -26,13 +26,6 @@ FIRST_RUN_NOTICE = (
     "clinician instead."
 )
 SESSION_WORDS = {"walk": "walk", "run": "walk-run or run", "strength": "strength session"}
-
-
-def _honesty_lines() -> list[str]:
-    return [
-        f'{h["topic"]}: the article says "{h["article"]}" — evidence: {h["label"]}. {h["evidence"]}'
-        for h in honesty_notes()
-    ]
 
 
 def before_check_view(today: dt.date) -> TodayView:
@@ -54,7 +47,7 @@ def before_check_view(today: dt.date) -> TodayView:
             settle.citation,
         ),
         disclaimer=DISCLAIMER,
-        notes=[FIRST_RUN_NOTICE, *_honesty_lines()[2:4]],
+        notes=[FIRST_RUN_NOTICE, *honesty_lines()[2:4]],
     )
 
 
