@@ -154,3 +154,8 @@ def judge_day(entry: DiaryEntry, baseline: float | None, rules: Rules, step: Ste
         f"next morning {morning}/10 ({base}).",
         _cite("pain_ok_max"),
     )
+
+
+def worst_pain(entry: DiaryEntry) -> int:
+    values = [entry.pain_during, entry.pain_after, entry.pain_next_morning]
+    return max((p for p in values if p is not None), default=0)
