@@ -157,7 +157,22 @@ def test_a_ten_day_gap_asks_what_happened_and_resumes_one_step_back(db):
     assert "What happened" in gap.decision.reason
     assert views[9].step.startswith("Walk: 30") and gap.step.startswith("Walk: 20")
     assert views[20].gap_days == 11  # never a stale decision without saying so
-    assert views[22].decision.rule != "diary_gap"  # resumed from the new entry
+    # The answer: a walk done without trouble on day 21 → the plan resumes where it was.
+    assert views[22].decision.rule == "gap_resumed" and views[22].step.startswith("Walk: 30")
+
+
+def test_after_a_gap_a_painful_answer_keeps_the_step_back(db):
+    service.run_check(db, answers(), START)
+
+    def script(k: int) -> dict[str, Any] | None:
+        if 10 <= k <= 20:
+            return None
+        return walk(4) if k == 21 else smooth(k)  # back, but it hurt 4/10
+
+    views = live(db, script, 26)
+    assert codes(views) == "SHHPPHHHPPHHHHHHBBBBBBHHHH"
+    assert views[22].decision.rule == "pain_in_hold_band"
+    assert all(v.step.startswith("Walk: 20") for v in views[16:26])  # one step back
 
 
 def test_a_mild_case_keeps_running(db):

@@ -52,6 +52,7 @@ class _State:
     flare_signs: frozenset[str] = frozenset()  # sharp / limp / marked swelling on that day
     last_seen: dt.date = dt.date.min  # the latest diary entry (or the plan start)
     gap_open: bool = False  # the current gap already stepped the plan back
+    gap_from: int | None = None  # the step before the gap's step back
 
 
 def _progress(state: _State, steps: list[Step], day: dt.date) -> None:
@@ -262,6 +263,7 @@ def _gap(state: _State, steps: list[Step], rules: Rules, day: dt.date) -> None:
     if state.gap_open or silent < rules.gap_days:
         return
     state.gap_open = True
+    state.gap_from = state.idx
     state.good = 0
     if state.idx > 0:
         state.idx -= 1
@@ -271,10 +273,18 @@ def _gap(state: _State, steps: list[Step], rules: Rules, day: dt.date) -> None:
         "step_back",
         "diary_gap",
         f"No diary entry since {since} ({silent} days or more). What happened: any pain since, "
-        "any running? Log today's knee in the diary. The plan resumes one step back, at "
-        f"{steps[state.idx].label}, and moves on again after good sessions.",
+        "any running? Log today's knee in the diary: if you kept walking or running without "
+        "trouble, log that session as done and the plan resumes where it was; otherwise it "
+        f"resumes one step back, at {steps[state.idx].label}, and moves on again after good "
+        "sessions.",
         rule_catalogue()["gap_days"].citation,
     )
+
+
+def kept_going(entry: DiaryEntry, rules: Rules) -> bool:
+    """The answer after a gap: a session done without trouble (pain within the good band)."""
+    troubled = entry.sharp_pain or entry.limp or entry.red_flag or entry.swelling != "none"
+    return entry.done == "done" and worst_pain(entry) <= rules.pain_ok_max and not troubled
 
 
 def _counts_as_session(diary: dict[dt.date, DiaryEntry], start: dt.date, entry: DiaryEntry) -> bool:
@@ -354,8 +364,14 @@ def walk_plan(
             rules.strength_progress_sessions,
         )
         before = (state.idx, state.step_since)
+        resumed = ""
         if entry is not None:
-            state.last_seen, state.gap_open = day, False
+            if state.gap_open and state.gap_from is not None and kept_going(entry, rules):
+                # The answer: the runner kept going without trouble; resume where it was.
+                state.idx, state.step_since = state.gap_from, day
+                step = steps[state.idx]
+                resumed = f"You kept going without trouble during the break: back to {step.label}."
+            state.last_seen, state.gap_open, state.gap_from = day, False, None
             baseline = morning_baseline(diary, day, rules.baseline_days)
             verdict = judge_day(entry, baseline, rules, step)
             session_day = _counts_as_session(diary, start, entry)
@@ -379,6 +395,13 @@ def walk_plan(
                     else []
                 )
                 _apply(state, verdict, steps, rules, day, tests, entry, session_day)
+                if resumed and state.decision is not None:
+                    state.decision = Decision(
+                        state.decision.action,
+                        "gap_resumed",
+                        f"{resumed} {state.decision.reason}",
+                        rule_catalogue()["gap_days"].citation,
+                    )
         if state.referral is None:
             _weekly_hold(state, diary, start, day, steps, rules, before)
         if step.gate == "run_entry" and state.referral is None:
