@@ -58,8 +58,20 @@ def test_the_red_flag_list_covers_evidence_3a():
         "rf_calf",
         "rf_night_rest",
         "rf_weight_loss",
+        # issue 9: the questions that were missing
+        "rf_numbness",
+        "rf_bone_stress",
+        "rf_several_joints",
+        "rf_swelling_persists",
     }
-    assert {r.id for r in DEFN.red_flags} >= {"rf_young_limp", "rf_dislocation_history"}
+    assert {r.id for r in DEFN.red_flags} >= {
+        "rf_young_limp",
+        "rf_dislocation_history",
+        "rf_under_16",
+        "rf_kujala_no_weight",
+        "rf_kujala_constant",
+        "rf_kneecap_slips_daily",
+    }
     assert all(r.citation.startswith("evidence.md") for r in DEFN.red_flags)
 
 
@@ -94,8 +106,12 @@ def test_derived_red_flags_route_out(extra, flag, db):
     assert service.todays_session(db, TODAY).decision.action == "refer"
 
 
-def test_young_without_limp_is_not_a_red_flag_but_adult_with_limp_is_not_either():
-    assert evaluate_check(DEFN, pfp_answers(age=14), TODAY).red_flags == []
+def test_under_16_is_seen_first_but_an_adult_with_a_limp_is_not_a_red_flag():
+    # issue 9: the evidence behind the plan covers adults only, so under-16s are seen first
+    # (before, a 14-year-old without a limp got the adult plan).
+    young = evaluate_check(DEFN, pfp_answers(age=14), TODAY)
+    assert young.red_flags == ["rf_under_16"] and not young.can_start_plan
+    assert evaluate_check(DEFN, pfp_answers(age=16), TODAY).red_flags == []
     assert evaluate_check(DEFN, pfp_answers(limp_or_hip_thigh_pain="yes"), TODAY).red_flags == []
 
 
@@ -202,6 +218,11 @@ MIXED = [
         100 - 1 - 2 - 2,  # 95
     ),
 ]
+
+
+# MIXED[0] with the kneecap slipping only in sport: a kneecap that slips in daily life is now
+# a red flag (issue 9: reconciled with the giving-way question), so plan tests use this one.
+PLAN_MIXED = ({**MIXED[0][0], "kujala_subluxation": "sport_occasionally"}, MIXED[0][1] + 2)
 
 
 @pytest.mark.parametrize(("answers", "total"), MIXED)

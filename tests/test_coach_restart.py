@@ -161,9 +161,9 @@ def test_migration_0002_keeps_existing_rows(tmp_path):
 
 
 def test_kujala_review_after_a_clearance_uses_the_score_before_the_restart(db):
-    from test_coach_assess import MIXED, pfp_answers
+    from test_coach_assess import PLAN_MIXED, pfp_answers
 
-    answers, total = MIXED[0]
+    answers, total = PLAN_MIXED
     service.run_check(db, pfp_answers(**answers), START)
     service.run_check(db, pfp_answers(**answers, rf_locking="yes"), day(5))
     service.clear_by_clinician(db, day(8))

@@ -247,12 +247,25 @@ def fake_services(monkeypatch: pytest.MonkeyPatch):
         return real(capability, name)
 
     monkeypatch.setattr(backends, "service_function", fake)
+    # The coach and load pages import their service functions directly (issue 8): fake those.
+    from strideback.web.routes import load as load_routes
+    from strideback.web.routes import today as today_routes
+
+    def save_day(db, day, changes, today=None):
+        fields = {k: v for k, v in changes.items() if v not in (None, "")}
+        return fakes[("coach", "log_day")](db, DiaryEntry(day=day, **fields))
+
+    monkeypatch.setattr(today_routes, "todays_session", fakes[("coach", "todays_session")])
+    monkeypatch.setattr(today_routes, "diary", fakes[("coach", "diary")])
+    monkeypatch.setattr(today_routes, "save_day", save_day)
+    monkeypatch.setattr(load_routes, "diary", fakes[("coach", "diary")])
+    monkeypatch.setattr(load_routes, "weekly_load", fakes[("load", "weekly_load")])
     return saved
 
 
 def test_today_shows_decision_session_and_red_flags(client: TestClient, fake_services) -> None:
     page = client.get("/").text
-    assert "Step forward" in page and "Two tolerated sessions" in page
+    assert "Progress" in page and "Two tolerated sessions" in page  # one name per verdict
     assert "Walk 2 / run 3 x 5" in page and "24 min" in page
     assert 'data-testid="red-flags"' in page and "locks or gives way" in page
 

@@ -303,7 +303,7 @@ def test_runner_journey(server: dict, browser, activities_dir: Path, tmp_path: P
     page.goto(f"{base}/plan")
     calendar = page.locator("[data-testid=calendar]")
     text = calendar.inner_text()
-    assert "▲ forward" in text and "▼ back" in text
+    assert "▲ progress" in text and "▼ step back" in text  # one name per verdict (issue 9)
     phases = [d.get_attribute("data-phase") for d in calendar.locator(".cal-day[data-phase]").all()]
     assert "walk" in phases and phases.index("walk") < len(phases) - 1
     shot(page, "plan")

@@ -268,3 +268,76 @@ def test_sqlite_writes_take_turns(app_and_clock) -> None:
         statuses = list(pool.map(post, range(30)))
     assert statuses == [200] * 30
     assert [e.day for e in coach.diary(db)] == [day(k) for k in range(30)]
+
+
+def test_the_evidence_page_lists_every_piece_of_advice_with_its_strength(app_and_clock) -> None:
+    from strideback.coach.evidence import evidence_items
+
+    client, _db, _clock = app_and_clock
+    page = client.get("/evidence")
+    assert page.status_code == 200
+    items = evidence_items()
+    assert page.text.count('data-testid="strength"') == len(items)
+    assert {i.group for i in items} >= {"How the plan decides", "When to see a clinician"}
+    assert "evidence.md" not in page.text and "§" not in page.text
+    assert "Silbernagel KG" in page.text and "UNSUPPORTED" in page.text
+
+
+def test_nothing_the_runner_reads_points_to_internal_notes(app_and_clock) -> None:
+    from test_coach_assess import pfp_answers
+
+    client, db, clock = app_and_clock
+    coach.run_check(db, pfp_answers(symptom_weeks=20), START)
+    good_days(db, [0, 2])
+    clock["day"] = day(3)
+    for path in ("/", "/plan", "/diary", "/check"):
+        text = client.get(path).text
+        assert "evidence.md" not in text and "§" not in text, path
+        assert "Rule:" not in text and "completed_without_flare" not in text, path
+
+
+def test_a_printable_exercise_sheet_for_each_stage(app_and_clock) -> None:
+    client, _db, _clock = app_and_clock
+    for stage in ("irritable", "settling", "return"):
+        page = client.get(f"/exercises?stage={stage}").text
+        assert page.count('data-testid="sheet"') == 3
+        ids = {
+            *coach_routine(f"strength_{stage}_a"),
+            *coach_routine(f"strength_{stage}_b"),
+            *coach_routine("release_daily"),
+        }
+        for exercise_id in ids:
+            assert f'data-exercise="{exercise_id}"' in page
+        assert page.count("<svg") >= len(ids) and "Progress:" in page
+
+
+def coach_routine(name: str) -> list[str]:
+    from strideback.exercises import routine
+
+    return routine(name)
+
+
+def _check_form(client: TestClient, **overrides: str) -> dict[str, str]:
+    from test_coach_assess import pfp_answers
+
+    data = {"csrf_token": token(client)}
+    for qid, value in pfp_answers().items():
+        data[f"q_{qid}"] = str(value)
+    data.update(overrides)
+    return data
+
+
+def test_the_web_check_needs_every_answer_or_an_explicit_kujala_skip(app_and_clock) -> None:
+    client, db, _clock = app_and_clock
+    data = _check_form(client)
+    del data["q_rf_calf"]
+    r = client.post("/check", data=data)
+    assert r.status_code == 422 and 'data-testid="error-summary"' in r.text
+    assert 'href="#q-rf_calf"' in r.text and coach.latest_check(db) is None
+    data = {k: v for k, v in _check_form(client).items() if not k.startswith("q_kujala_")}
+    r = client.post("/check", data=data)
+    assert r.status_code == 422 and 'href="#q-kujala_limp"' in r.text
+    r = client.post("/check", data={**data, "skip_kujala": "on"})
+    assert r.status_code == 200 and coach.latest_check(db).kujala is None
+    assert 'data-testid="needs-check"' in client.get("/").text  # Today asks for it
+    assert 'aria-required="true"' in client.get("/check").text

@@ -163,3 +163,6 @@ class DiaryEntry:
     # Run-readiness tests (evidence.md §5e), pain 0–10 while doing the test; None = not done.
     squat_test_pain: int | None = None  # single-leg squat test, 30 s each side
     hop_test_pain: int | None = None  # hop routine
+    # Which red flag was logged (assess/questions.yaml diary_red_flags); None with red_flag
+    # means the generic "other" warning sign.
+    red_flag_kind: str | None = None

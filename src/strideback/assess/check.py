@@ -14,6 +14,17 @@ from strideback.assess.routing import route_pattern
 NO = {"no", "n", "false", "0", False}
 
 
+class CheckIncomplete(ValueError):
+    """Required answers are missing: nothing is stored, the runner is asked again."""
+
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        super().__init__(
+            "the check is incomplete; answer every safety and pain question (and all 13 "
+            "Kujala items, or skip the Kujala score explicitly). Missing: " + ", ".join(missing)
+        )
+
+
 @dataclass
 class CheckResult:
     taken_on: dt.date
@@ -25,6 +36,7 @@ class CheckResult:
     pattern_citation: str = ""
     kujala: KujalaScore | None = None
     notes: list[str] = field(default_factory=list)
+    kujala_skipped: bool = False
 
     @property
     def can_start_plan(self) -> bool:
@@ -85,9 +97,40 @@ def normalise_answers(defn: CheckDefinition, answers: dict[str, Any]) -> dict[st
     return out
 
 
-def evaluate_check(defn: CheckDefinition, answers: dict[str, Any], today: dt.date) -> CheckResult:
-    """Red flags first; then the pain pattern; then the Kujala score if it was answered."""
+def missing_answers(
+    defn: CheckDefinition, clean: dict[str, Any], skip_kujala: bool = False
+) -> list[str]:
+    """Ids of the required questions without an answer, in the check's order.
+
+    Every red-flag question is always required. A "yes" to one already routes out, so the rest
+    may then stay empty. Otherwise the routing questions are required, and the 13 Kujala items
+    unless the Kujala score is skipped explicitly (a partly answered Kujala is never scored).
+    """
+    red = [q for q in defn.questions if q.section == "red_flags"]
+    missing = [q.id for q in red if q.id not in clean]
+    if any(clean.get(q.id) == "yes" for q in red):
+        return missing
+    missing += [
+        q.id
+        for q in defn.questions
+        if q.section in ("about_you", "pain") and q.required and q.id not in clean
+    ]
+    if not skip_kujala or answered_kujala(defn, clean):
+        missing += [q.id for q in defn.kujala_items if q.id not in clean]
+    return missing
+
+
+def evaluate_check(
+    defn: CheckDefinition, answers: dict[str, Any], today: dt.date, skip_kujala: bool = False
+) -> CheckResult:
+    """Red flags first; then the pain pattern; then the Kujala score.
+
+    Raises CheckIncomplete (listing the question ids) when a required answer is missing.
+    """
     clean = normalise_answers(defn, answers)
+    missing = missing_answers(defn, clean, skip_kujala)
+    if missing:
+        raise CheckIncomplete(missing)
     flags = find_red_flags(defn, clean)
     pattern = route_pattern(defn, clean)
     kujala = score_kujala(defn, clean, today) if answered_kujala(defn, clean) else None
@@ -106,4 +149,5 @@ def evaluate_check(defn: CheckDefinition, answers: dict[str, Any], today: dt.dat
         pattern_citation=pattern.citation,
         kujala=kujala,
         notes=notes,
+        kujala_skipped=kujala is None,
     )

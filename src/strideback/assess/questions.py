@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from strideback.datafile import load_yaml
 
 QUESTIONS_FILE = Path(__file__).with_name("questions.yaml")
 KINDS = ("yes_no", "choice", "number")
@@ -30,12 +30,24 @@ class Question:
     minimum: float | None = None
     maximum: float | None = None
     citation: str | None = None
+    required: bool = True  # a check is complete only with every required answer
+
+
+@dataclass(frozen=True)
+class DiaryFlagKind:
+    """A red flag the runner can log in the diary, with its urgency and advice."""
+
+    id: str
+    label: str
+    urgency: str  # emergency | urgent
+    referral: str
+    citation: str
 
 
 @dataclass(frozen=True)
 class RedFlagRule:
     id: str
-    urgency: str  # emergency | urgent
+    urgency: str  # emergency | urgent | routine
     referral: str
     citation: str
     question: str | None = None  # a direct yes/no question
@@ -59,6 +71,12 @@ class CheckDefinition:
     kujala_mcid: int
     kujala_citation: str
     kujala_mcid_citation: str
+    diary_flags: list[DiaryFlagKind] = field(default_factory=list)
+
+    def diary_flag(self, kind: str | None) -> DiaryFlagKind:
+        """The diary red-flag kind (unknown or empty → the generic "other")."""
+        by_id = {k.id: k for k in self.diary_flags}
+        return by_id.get(kind or "other", by_id["other"])
 
     def question(self, qid: str) -> Question:
         for q in self.questions:
@@ -124,6 +142,7 @@ def parse_definition(raw: dict[str, Any], path: Path = QUESTIONS_FILE) -> CheckD
                     options=options,
                     minimum=item.get("min"),
                     maximum=item.get("max"),
+                    required=bool(item.get("required", True)),
                 )
             )
     for i, item in enumerate(_need(raw, "derived_red_flags", "the file", path)):
@@ -174,6 +193,27 @@ def parse_definition(raw: dict[str, Any], path: Path = QUESTIONS_FILE) -> CheckD
         )
         for pid, p in _need(raw, "patterns", "the file", path).items()
     }
+    urgencies = ("emergency", "urgent", "routine")
+    for rule in rules:
+        if rule.urgency not in urgencies:
+            raise DefinitionError(
+                f"{path}: red flag {rule.id!r} has unknown urgency {rule.urgency!r}"
+            )
+    diary_flags = []
+    for i, item in enumerate(raw.get("diary_red_flags", [])):
+        where = f"diary_red_flags[{i}]"
+        kind = DiaryFlagKind(
+            id=_need(item, "id", where, path),
+            label=_need(item, "label", where, path),
+            urgency=_need(item, "urgency", where, path),
+            referral=" ".join(str(_need(item, "referral", where, path)).split()),
+            citation=_need(item, "citation", where, path),
+        )
+        if kind.urgency not in urgencies[:2]:
+            raise DefinitionError(f"{path}: {where} has unknown urgency {kind.urgency!r}")
+        diary_flags.append(kind)
+    if diary_flags and "other" not in {k.id for k in diary_flags}:
+        raise DefinitionError(f"{path}: diary_red_flags needs an 'other' kind")
     ids = [q.id for q in questions]
     if len(ids) != len(set(ids)):
         raise DefinitionError(f"{path}: duplicate question ids")
@@ -185,14 +225,14 @@ def parse_definition(raw: dict[str, Any], path: Path = QUESTIONS_FILE) -> CheckD
         kujala_mcid=int(_need(kujala, "mcid", "kujala", path)),
         kujala_citation=kujala["citation"],
         kujala_mcid_citation=_need(kujala, "mcid_citation", "kujala", path),
+        diary_flags=diary_flags,
     )
 
 
 @lru_cache(maxsize=1)
 def load_definition() -> CheckDefinition:
     """The check definition shipped with StrideBack (loaded once)."""
-    try:
-        raw = yaml.safe_load(QUESTIONS_FILE.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DefinitionError(f"{QUESTIONS_FILE}: not valid YAML: {exc}") from exc
+    raw = load_yaml(QUESTIONS_FILE)
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{QUESTIONS_FILE.name}: expected a mapping at the top level")
     return parse_definition(raw, QUESTIONS_FILE)

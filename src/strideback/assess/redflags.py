@@ -1,4 +1,4 @@
-"""Red flags (evidence.md §3a): any one routes out of self-care."""
+"""Red flags: any one routes out of self-care (sources in questions.yaml)."""
 
 from __future__ import annotations
 
@@ -48,10 +48,10 @@ def referral_text(flags: list[RedFlagRule]) -> str | None:
     """One message for the user: the most urgent first, each with its reason."""
     if not flags:
         return None
-    ordered = sorted(flags, key=lambda r: 0 if r.urgency == "emergency" else 1)
-    head = (
-        "See a clinician TODAY (emergency)."
-        if ordered[0].urgency == "emergency"
-        else "See a doctor or physiotherapist before starting a self-care plan."
-    )
+    rank = {"emergency": 0, "urgent": 1, "routine": 2}
+    ordered = sorted(flags, key=lambda r: rank.get(r.urgency, 1))
+    head = {
+        "emergency": "See a clinician TODAY (emergency).",
+        "urgent": "See a doctor or physiotherapist within days, before a self-care plan.",
+    }.get(ordered[0].urgency, "See a doctor or physiotherapist before starting a self-care plan.")
     return " ".join([head, *(r.referral.strip() for r in ordered)])

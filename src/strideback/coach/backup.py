@@ -226,7 +226,7 @@ def check_row_fields(c: dict[str, Any]) -> dict[str, Any]:
 
 
 # Diary fields added after the first release: older backups may lack them.
-DIARY_OPTIONAL = {"squat_test_pain": None, "hop_test_pain": None}
+DIARY_OPTIONAL = {"squat_test_pain": None, "hop_test_pain": None, "red_flag_kind": None}
 
 
 def diary_row_fields(e: dict[str, Any]) -> dict[str, Any]:

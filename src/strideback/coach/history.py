@@ -45,8 +45,8 @@ def summarise_pre_injury(runs: list[ActivityRow], weeks: int, rules: Rules) -> P
                 "build toward your own volume."
             ),
         )
-    km = [r.distance_m / 1000 for r in with_distance]
-    minutes = [(r.moving_s or r.elapsed_s) / 60 for r in with_distance]
+    km = [(r.distance_m or 0.0) / 1000 for r in with_distance]
+    minutes = [(r.moving_s or r.elapsed_s or 0.0) / 60 for r in with_distance]
     run_km = sum(km) / len(km)
     run_min = sum(minutes) / len(minutes)
     return PreInjury(

@@ -42,6 +42,13 @@ class TodayView:
     # Before the first walk-run step: each entry criterion, met or still missing (§5e).
     entry_criteria: list[EntryCriterion] = field(default_factory=list)
     clearance: str | None = None  # a clinician clearance restarted the plan, in words
+    # With a referral: what to do next (plain words) and how soon (emergency|urgent|routine).
+    next_step: str = ""
+    urgency: str | None = None
+    # "How is the knee this morning, after yesterday's walk?" and the session day it is for.
+    morning_question: str | None = None
+    morning_day: dt.date | None = None
+    gap_days: int | None = None  # days without a diary entry, when Today asks what happened
 
 
 @dataclass

@@ -7,20 +7,18 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import yaml
+from strideback.datafile import load_yaml
 
 FIGURES_FILE = Path(__file__).with_name("figures.yaml")
 
 
 @lru_cache(maxsize=1)
 def load_poses() -> dict[str, dict[str, Any]]:
-    try:
-        poses = yaml.safe_load(FIGURES_FILE.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{FIGURES_FILE}: not valid YAML: {exc}") from exc
+    poses = load_yaml(FIGURES_FILE)  # one loader: a clear error naming the file
     for name, pose in poses.items():
         if "head" not in pose or "lines" not in pose:
             raise ValueError(f"{FIGURES_FILE}: pose {name!r} needs 'head' and 'lines'")
+    assert isinstance(poses, dict)
     return poses
 
 

@@ -7,8 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from strideback.datafile import load_yaml
 from strideback.exercises.figures import load_poses, render_svg
 
 EXERCISES_FILE = Path(__file__).with_name("exercises.yaml")
@@ -100,10 +99,7 @@ def _parse(item: dict[str, Any], index: int, poses: dict[str, Any]) -> Exercise:
 
 @lru_cache(maxsize=1)
 def _library() -> tuple[dict[str, Exercise], dict[str, list[str]]]:
-    try:
-        raw = yaml.safe_load(EXERCISES_FILE.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{EXERCISES_FILE}: not valid YAML: {exc}") from exc
+    raw = load_yaml(EXERCISES_FILE)  # one loader: a clear error naming the file
     poses = load_poses()
     exercises: dict[str, Exercise] = {}
     for i, item in enumerate(raw.get("exercises", [])):

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from strideback.assess.kujala import KujalaScore
 from strideback.domain import DiaryEntry
 from strideback.plan.model import Decision, EntryCriterion, PlanDay, Step
-from strideback.plan.pain import Verdict, judge_day, morning_baseline
+from strideback.plan.pain import Verdict, judge_day, morning_baseline, worst_pain
 from strideback.plan.readiness import describe_missing, readiness_criteria, walk_criterion
+from strideback.plan.review import stall_review
 from strideback.plan.rules import Rules, rule_catalogue
 from strideback.plan.schedule import is_key_day, sessions_for_day
 from strideback.plan.trend import weekly_rise
@@ -28,6 +29,7 @@ class Timeline:
     referral: Decision | None = None
     kujala_due: bool = False
     kujala_message: str = ""
+    gap_days: int | None = None  # days without a diary entry up to today (when ≥ gap_days)
 
     def on(self, day: dt.date) -> PlanDay | None:
         for d in self.days:
@@ -45,6 +47,12 @@ class _State:
     referral: Decision | None = None
     step_since: dt.date = dt.date.min  # first day of the step in force
     last_back: dt.date | None = None  # day of the latest step back
+    flare_day: dt.date | None = None  # the step back of the flare in progress
+    flare_worst: int = 0  # its worst pain
+    flare_signs: frozenset[str] = frozenset()  # sharp / limp / marked swelling on that day
+    last_seen: dt.date = dt.date.min  # the latest diary entry (or the plan start)
+    gap_open: bool = False  # the current gap already stepped the plan back
+    gap_from: int | None = None  # the step before the gap's step back
 
 
 def _progress(state: _State, steps: list[Step], day: dt.date) -> None:
@@ -78,6 +86,21 @@ def _as_decision(v: Verdict, action: str, extra: str = "") -> Decision:
     )
 
 
+def flare_signs(entry: DiaryEntry) -> frozenset[str]:
+    signs = {"sharp": entry.sharp_pain, "limp": entry.limp, "swelling": entry.swelling == "marked"}
+    return frozenset(name for name, present in signs.items() if present)
+
+
+def _part_of_flare(state: _State, entry: DiaryEntry, session_day: bool, rules: Rules) -> bool:
+    """Soreness in the days after a step back, on a day without a walk/run, not worse (no
+    higher pain, no new sharp pain, limp or marked swelling)."""
+    if state.flare_day is None or session_day:
+        return False
+    within = (entry.day - state.flare_day).days <= rules.flare_settle_days
+    worse = worst_pain(entry) > state.flare_worst or not flare_signs(entry) <= state.flare_signs
+    return within and not worse
+
+
 def _apply(
     state: _State,
     v: Verdict,
@@ -85,14 +108,30 @@ def _apply(
     rules: Rules,
     day: dt.date,
     tests: list[EntryCriterion],
+    entry: DiaryEntry | None = None,
+    session_day: bool = True,
 ) -> None:
     """Update the state with one day's verdict (the decision then governs the next day).
 
     `tests` are the readiness tests of a gated step as they stand after this day's entry.
+    `session_day`: the entry is a walk/run session of the plan (not a rest or strength day).
     """
     step = steps[state.idx]
     if v.kind == "refer":
         state.referral = _as_decision(v, "refer")
+    elif (
+        v.kind == "step_back"
+        and entry is not None
+        and _part_of_flare(state, entry, session_day, rules)
+    ):
+        assert state.flare_day is not None
+        state.decision = Decision(
+            "hold",
+            "same_flare",
+            f"{v.reason} This is the same flare as on {state.flare_day.isoformat()} still "
+            f"settling, not a new one: stay at {step.label}.",
+            rule_catalogue()["flare_settle_days"].citation,
+        )
     elif v.kind == "step_back":
         state.backs += 1
         state.good = 0
@@ -106,6 +145,9 @@ def _apply(
             )
             return
         state.last_back = day
+        state.flare_day = day
+        state.flare_worst = worst_pain(entry) if entry is not None else 10
+        state.flare_signs = flare_signs(entry) if entry is not None else frozenset()
         if state.idx > 0:
             state.idx -= 1
             state.step_since = day + ONE_DAY
@@ -123,6 +165,7 @@ def _apply(
     elif v.kind == "good":
         state.good += 1
         state.backs = 0
+        state.flare_day = None
         done = state.good >= rules.completions_to_progress and state.idx + 1 < len(steps)
         if done and step.gate == "run_entry" and any(c.blocking for c in tests):
             state.good = rules.completions_to_progress
@@ -193,45 +236,6 @@ def _weekly_hold(
     )
 
 
-def _kujala_review(
-    day: dt.date, start: dt.date, scores: list[KujalaScore], rules: Rules
-) -> tuple[Decision | None, bool, str]:
-    """From week `kujala_review_week`: refer if the Kujala score has not gained the MCID."""
-    review_day = start + dt.timedelta(weeks=rules.kujala_review_week)
-    if day < review_day:
-        return None, False, ""
-    before = [s for s in scores if s.taken_on and s.taken_on <= start]
-    baseline = before[-1] if before else (scores[0] if scores else None)
-    recent_from = start + dt.timedelta(weeks=rules.kujala_review_week - 1)
-    recent = [s for s in scores if s.taken_on and recent_from <= s.taken_on <= day]
-    if baseline is None or not recent or recent[-1] is baseline:
-        return (
-            None,
-            True,
-            (
-                f"Week {rules.kujala_review_week} review: retake the check (Kujala score) with "
-                "`strideback check` so progress can be measured."
-            ),
-        )
-    gain = recent[-1].total - baseline.total
-    if gain < rules.kujala_mcid:
-        return (
-            Decision(
-                "refer",
-                "no_kujala_gain",
-                f"Kujala score went from {baseline.total} to {recent[-1].total} (+{gain}) by week "
-                f"{rules.kujala_review_week}; less than the {rules.kujala_mcid}-point change that "
-                "matters. See a physiotherapist or doctor for a review.",
-                rule_catalogue()["kujala_mcid"].citation
-                + "; "
-                + rule_catalogue()["kujala_review_week"].citation,
-            ),
-            False,
-            "",
-        )
-    return None, False, f"Kujala +{gain} points since the start: a meaningful improvement."
-
-
 def _plan_day(
     step: Step,
     start: dt.date,
@@ -239,8 +243,9 @@ def _plan_day(
     decision: Decision | None,
     projected: bool,
     referral: Decision | None,
+    strength_progress_sessions: int = 2,
 ) -> PlanDay:
-    sessions = [] if referral else sessions_for_day(step, start, day)
+    sessions = [] if referral else sessions_for_day(step, start, day, strength_progress_sessions)
     return PlanDay(
         day=day,
         phase="refer" if referral else step.phase,
@@ -250,6 +255,56 @@ def _plan_day(
         decision=referral or decision,
         projected=projected,
     )
+
+
+def _gap(state: _State, steps: list[Step], rules: Rules, day: dt.date) -> None:
+    """No diary entry for `gap_days`: ask what happened and resume one step back (once)."""
+    silent = (day - state.last_seen).days
+    if state.gap_open or silent < rules.gap_days:
+        return
+    state.gap_open = True
+    state.gap_from = state.idx
+    state.good = 0
+    if state.idx > 0:
+        state.idx -= 1
+        state.step_since = day
+    since = state.last_seen.isoformat()
+    state.decision = Decision(
+        "step_back",
+        "diary_gap",
+        f"No diary entry since {since} ({silent} days or more). What happened: any pain since, "
+        "any running? Log today's knee in the diary: if you kept walking or running without "
+        "trouble, log that session as done and the plan resumes where it was; otherwise it "
+        f"resumes one step back, at {steps[state.idx].label}, and moves on again after good "
+        "sessions.",
+        rule_catalogue()["gap_days"].citation,
+    )
+
+
+def kept_going(entry: DiaryEntry, rules: Rules) -> bool:
+    """The answer after a gap: a session done without trouble (pain within the good band)."""
+    troubled = entry.sharp_pain or entry.limp or entry.red_flag or entry.swelling != "none"
+    return entry.done == "done" and worst_pain(entry) <= rules.pain_ok_max and not troubled
+
+
+def _counts_as_session(diary: dict[dt.date, DiaryEntry], start: dt.date, entry: DiaryEntry) -> bool:
+    """A walk/run of the plan: on a key day, a linked run, or moved from the key day before."""
+    if entry.activity_id is not None or is_key_day(start, entry.day):
+        return True
+    if entry.done != "done":
+        return False
+    for k in (1, 2):
+        earlier = entry.day - dt.timedelta(days=k)
+        if earlier < start:
+            return False
+        if is_key_day(start, earlier):
+            missed = diary.get(earlier)
+            return (
+                missed is None
+                or missed.done in (None, "skipped", "rest")
+                and (missed.pain_during is None and missed.activity_id is None)
+            )
+    return False
 
 
 def walk_plan(
@@ -281,6 +336,7 @@ def walk_plan(
         or Decision("start", "plan_start", f"Day 1 of your plan: {first.label}.", first.citation),
     )
     timeline = Timeline()
+    state.last_seen = start
     day = start
     while day <= today:
         if state.referral is None and any(d <= day for d in flag_days):
@@ -291,20 +347,37 @@ def walk_plan(
                 "evidence.md §3a; §11 rule 8",
             )
         if state.referral is None:
-            review, due, message = _kujala_review(day, start, kujala, rules)
+            review, due, message = stall_review(day, start, kujala, rules, diary)
             state.referral = review
             timeline.kujala_due, timeline.kujala_message = due, message
-        step = steps[state.idx]
-        plan_day = _plan_day(step, start, day, state.decision, False, state.referral)
         entry = diary.get(day)
+        if state.referral is None and entry is None:
+            _gap(state, steps, rules, day)
+        step = steps[state.idx]
+        plan_day = _plan_day(
+            step,
+            start,
+            day,
+            state.decision,
+            False,
+            state.referral,
+            rules.strength_progress_sessions,
+        )
         before = (state.idx, state.step_since)
+        resumed = ""
         if entry is not None:
+            if state.gap_open and state.gap_from is not None and kept_going(entry, rules):
+                # The answer: the runner kept going without trouble; resume where it was.
+                state.idx, state.step_since = state.gap_from, day
+                step = steps[state.idx]
+                resumed = f"You kept going without trouble during the break: back to {step.label}."
+            state.last_seen, state.gap_open, state.gap_from = day, False, None
             baseline = morning_baseline(diary, day, rules.baseline_days)
             verdict = judge_day(entry, baseline, rules, step)
-            if verdict.kind == "good" and not (
-                is_key_day(start, day) or entry.activity_id is not None
-            ):
-                # Only the step's walk/run (a key day, or a linked run) counts toward progress.
+            session_day = _counts_as_session(diary, start, entry)
+            if verdict.kind == "good" and not session_day:
+                # Only the step's walk/run counts toward progress: on a key day, a linked run,
+                # or a session moved from the key day before (done on another day).
                 verdict = Verdict(
                     "none",
                     "not_a_key_day",
@@ -321,7 +394,14 @@ def walk_plan(
                     if step.gate == "run_entry"
                     else []
                 )
-                _apply(state, verdict, steps, rules, day, tests)
+                _apply(state, verdict, steps, rules, day, tests, entry, session_day)
+                if resumed and state.decision is not None:
+                    state.decision = Decision(
+                        state.decision.action,
+                        "gap_resumed",
+                        f"{resumed} {state.decision.reason}",
+                        rule_catalogue()["gap_days"].citation,
+                    )
         if state.referral is None:
             _weekly_hold(state, diary, start, day, steps, rules, before)
         if step.gate == "run_entry" and state.referral is None:
@@ -333,6 +413,8 @@ def walk_plan(
             ]
         timeline.days.append(plan_day)
         day += ONE_DAY
+    if state.gap_open and state.referral is None:
+        timeline.gap_days = (today - state.last_seen).days
     timeline.referral = state.referral
     # Projection: assume every key session from tomorrow goes well.
     idx, good = state.idx, state.good
@@ -342,7 +424,17 @@ def walk_plan(
             idx, good = idx + 1, 0
     while day <= end:
         decision = None
-        timeline.days.append(_plan_day(steps[idx], start, day, decision, True, state.referral))
+        timeline.days.append(
+            _plan_day(
+                steps[idx],
+                start,
+                day,
+                decision,
+                True,
+                state.referral,
+                rules.strength_progress_sessions,
+            )
+        )
         if state.referral is None and is_key_day(start, day):
             good += 1
             if good >= rules.completions_to_progress and idx + 1 < len(steps):

@@ -7,9 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from strideback.plan.model import Step
+from strideback.datafile import load_yaml
+from strideback.plan.model import PHASES, Phase, SessionKind, Step
 
 LADDER_FILE = Path(__file__).with_name("ladder.yaml")
 HONESTY_FILE = Path(__file__).with_name("honesty.yaml")
@@ -29,10 +28,7 @@ class PreInjury:
 
 @lru_cache(maxsize=1)
 def load_ladder_file() -> dict[str, Any]:
-    try:
-        raw = yaml.safe_load(LADDER_FILE.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{LADDER_FILE}: not valid YAML: {exc}") from exc
+    raw = load_yaml(LADDER_FILE)  # one loader: a clear error naming the file
     for key in ("steps", "build", "week_template"):
         if key not in raw:
             raise ValueError(f"{LADDER_FILE}: missing {key!r}")
@@ -43,7 +39,22 @@ def load_ladder_file() -> dict[str, Any]:
         bad = [s for s in slots if s not in SESSION_SLOTS]
         if bad:
             raise ValueError(f"{LADDER_FILE}: week_template day {day} has unknown slot(s) {bad}")
+    assert isinstance(raw, dict)
     return raw
+
+
+def _phase(value: str, index: int) -> Phase:
+    for phase in PHASES:
+        if phase == value:
+            return phase
+    raise ValueError(f"{LADDER_FILE.name}: steps[{index}].phase: unknown phase {value!r}")
+
+
+def _kind(value: str, index: int) -> SessionKind:
+    for kind in ("walk", "run"):
+        if kind == value:
+            return kind
+    raise ValueError(f"{LADDER_FILE.name}: steps[{index}].key.kind must be walk or run")
 
 
 def _fixed_steps() -> list[Step]:
@@ -54,10 +65,10 @@ def _fixed_steps() -> list[Step]:
             steps.append(
                 Step(
                     id=item["id"],
-                    phase=item["phase"],
+                    phase=_phase(item["phase"], i),
                     label=item["label"],
                     stage=item["stage"],
-                    key_kind=key["kind"],
+                    key_kind=_kind(key["kind"], i),
                     key_minutes=int(key["minutes"]),
                     key_title=key["title"],
                     notes=" ".join(item.get("notes", "").split()),
@@ -117,10 +128,7 @@ def week_template() -> dict[int, list[str]]:
 @lru_cache(maxsize=1)
 def honesty_notes() -> list[dict[str, str]]:
     """Article advice vs evidence, with labels (evidence.md §10)."""
-    try:
-        items = yaml.safe_load(HONESTY_FILE.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{HONESTY_FILE}: not valid YAML: {exc}") from exc
+    items = load_yaml(HONESTY_FILE)  # one loader: a clear error naming the file
     out = []
     for i, item in enumerate(items):
         missing = [

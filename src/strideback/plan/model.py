@@ -4,13 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
-ACTIONS = ("start", "progress", "hold", "step_back", "refer")
+# Closed vocabularies of the plan, defined once (CLI, web and YAML validation import them).
+Phase = Literal["settle", "walk", "walk_run", "run", "build", "refer"]
+Action = Literal["start", "progress", "hold", "step_back", "refer"]
+SessionKind = Literal["walk", "run", "strength", "cross", "release"]
+Urgency = Literal["emergency", "urgent", "routine"]
+GateSource = Literal[
+    "ok", "no_check", "check_red_flag", "check_pattern", "diary_red_flag", "plan_referral"
+]
+ACTIONS: tuple[Action, ...] = get_args(Action)
+PHASES: tuple[Phase, ...] = get_args(Phase)
+# One name per verdict, everywhere the runner reads one (CLI, web, calendar).
+ACTION_LABELS: dict[str, str] = {
+    "start": "start",
+    "progress": "progress",
+    "hold": "hold",
+    "step_back": "step back",
+    "refer": "see a clinician",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action.replace("_", " "))
 
 
 @dataclass
 class Session:
-    kind: str  # walk | run | strength | cross | release
+    kind: SessionKind
     minutes: int
     title: str
     exercises: list[str] = field(default_factory=list)  # exercise ids
@@ -42,10 +64,10 @@ class EntryCriterion:
 @dataclass
 class Step:
     id: str
-    phase: str  # settle | walk | walk_run | run | build
+    phase: Phase
     label: str
     stage: str  # strength routine stage: irritable | settling | return
-    key_kind: str  # walk | run
+    key_kind: SessionKind  # walk | run
     key_minutes: int
     key_title: str
     notes: str = ""
@@ -58,7 +80,7 @@ class Step:
 @dataclass
 class PlanDay:
     day: dt.date
-    phase: str
+    phase: Phase
     step: str  # the step's label
     step_id: str
     sessions: list[Session] = field(default_factory=list)
@@ -81,6 +103,10 @@ class Plan:
     pre_injury: str = ""  # where the build target came from, in words
     honesty: list[str] = field(default_factory=list)
     clearance: str | None = None  # a clinician clearance restarted the plan, in words
+    # The gate (plan/gate.py): when it says no, `steps` is empty and these say what to do.
+    next_step: str = ""
+    urgency: str | None = None
+    gate: str = "ok"
 
     def day(self, day: dt.date) -> PlanDay | None:
         for d in self.steps:

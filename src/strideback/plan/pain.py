@@ -17,6 +17,15 @@ from strideback.plan.rules import Rules, rule_catalogue
 NO_SESSION = (None, "skipped", "rest")
 
 
+def no_session(entry: DiaryEntry) -> bool:
+    """No walk/run that day. Pain during or after logged without "done" counts as a session."""
+    if entry.done in ("skipped", "rest"):
+        return True
+    if entry.done is None:
+        return entry.pain_during is None and entry.pain_after is None and entry.activity_id is None
+    return False
+
+
 @dataclass(frozen=True)
 class Verdict:
     kind: str  # good | hold | step_back | refer | pending | none
@@ -119,7 +128,7 @@ def judge_day(entry: DiaryEntry, baseline: float | None, rules: Rules, step: Ste
         rule, _, citation = holds[0]
         return Verdict("hold", rule, "Hold: " + "; ".join(h[1] for h in holds) + ".", citation)
 
-    if entry.done in NO_SESSION:
+    if no_session(entry):
         return Verdict("none", "no_session", "No session that day.", "")
     if morning is None:
         return Verdict(
@@ -145,3 +154,8 @@ def judge_day(entry: DiaryEntry, baseline: float | None, rules: Rules, step: Ste
         f"next morning {morning}/10 ({base}).",
         _cite("pain_ok_max"),
     )
+
+
+def worst_pain(entry: DiaryEntry) -> int:
+    values = [entry.pain_during, entry.pain_after, entry.pain_next_morning]
+    return max((p for p in values if p is not None), default=0)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from strideback.datafile import load_yaml
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 
@@ -48,15 +48,19 @@ class Rules:
     readiness_hop_required: int = 0
     weekly_pain_rise_hold: int = 2
     weekly_pain_min_entries: int = 2
+    flare_settle_days: int = 2
+    gap_days: int = 7
+    review_grace_days: int = 7
+    pain_review_drop: int = 2
+    pain_review_floor: int = 2
+    kujala_ceiling_from: int = 85
+    strength_progress_sessions: int = 2
 
 
 @lru_cache(maxsize=1)
 def rule_catalogue() -> dict[str, RuleInfo]:
     """Every rule from `rules.yaml`, checked for the fields a clinician needs to see."""
-    try:
-        raw = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{RULES_FILE}: not valid YAML: {exc}") from exc
+    raw = load_yaml(RULES_FILE)  # one loader: a clear error naming the file
     out: dict[str, RuleInfo] = {}
     for key, item in raw.items():
         for field_name in ("value", "min", "max", "unit", "meaning", "citation", "evidence"):
@@ -64,6 +68,12 @@ def rule_catalogue() -> dict[str, RuleInfo]:
                 raise ValueError(f"{RULES_FILE}: rule {key!r} is missing {field_name!r}")
         if key not in Rules.__dataclass_fields__:
             raise ValueError(f"{RULES_FILE}: rule {key!r} is not known to the plan engine")
+        # One default: the data file's value. The dataclass mirrors it (for pure tests).
+        if Rules.__dataclass_fields__[key].default != item["value"]:
+            raise ValueError(
+                f"{RULES_FILE.name}: {key}.value {item['value']!r} differs from the engine's "
+                f"default {Rules.__dataclass_fields__[key].default!r}"
+            )
         out[key] = RuleInfo(
             key=key,
             default=item["value"],

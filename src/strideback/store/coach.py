@@ -53,6 +53,8 @@ class DiaryRow(Base):
     # Run-readiness tests (coach_0002): pain 0–10 during the test, None = not done that day.
     squat_test_pain: Mapped[int | None] = mapped_column(Integer, nullable=True)
     hop_test_pain: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # coach_0003: which red flag (assess/questions.yaml diary_red_flags), None = generic.
+    red_flag_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -79,3 +81,14 @@ class PlanStartRow(Base):
     # covers every referral recorded on or before this day).
     cleared_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     restart_step: Mapped[str | None] = mapped_column(String(40), nullable=True)  # ladder step id
+
+
+class CalendarRow(Base):
+    """The runner's calendar identity (coach_0004): one random id, so event UIDs differ between
+    runners and plans and a re-imported calendar replaces its own events."""
+
+    __tablename__ = "coach_calendar"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_uid: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

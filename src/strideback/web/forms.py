@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from strideback.domain import DiaryEntry
+from strideback.assess.questions import load_definition
+from strideback.domain import SESSION_DONE, SWELLING, DiaryEntry, SessionDone, Swelling
 
-SWELLING = ("none", "mild", "marked")
-DONE = ("done", "modified", "skipped", "rest")
+DONE = SESSION_DONE
+__all__ = ["DONE", "SWELLING", "FormErrors", "diary_changes", "parse_diary_form", "parse_morning"]
 PAIN_FIELDS = {
     "pain_during": "Pain during activity",
     "pain_after": "Pain after activity",
@@ -88,12 +90,19 @@ def parse_diary_form(
         name: parse_pain(_text(form, name), label, name, errors)
         for name, label in (PAIN_FIELDS | READINESS_FIELDS).items()
     }
-    swelling = _text(form, "swelling") or "none"
-    if swelling not in SWELLING:
+    swelling_text = _text(form, "swelling") or "none"
+    swelling: Swelling = "none"
+    if swelling_text in SWELLING:
+        swelling = next(s for s in SWELLING if s == swelling_text)
+    else:
         errors.add("swelling", "Swelling must be none, mild or marked.")
-    done = _text(form, "done") or None
-    if done is not None and done not in DONE:
-        errors.add("done", "Choose what you did: done, modified, skipped or rest.")
+    done_text = _text(form, "done") or None
+    done: SessionDone | None = None
+    if done_text is not None:
+        if done_text in DONE:
+            done = next(d for d in DONE if d == done_text)
+        else:
+            errors.add("done", "Choose what you did: done, modified, skipped or rest.")
     note = _text(form, "note") or None
     if note and len(note) > NOTE_MAX:
         errors.add("note", f"The note is too long ({len(note)} characters; at most {NOTE_MAX}).")
@@ -104,7 +113,19 @@ def parse_diary_form(
             activity_id = int(activity_text)
         else:
             errors.add("activity_id", "The linked activity must be an activity number.")
-    if all(v is None for v in pains.values()) and done is None and not note:
+    kinds = {k.id for k in load_definition().diary_flags}
+    red_flag_kind = _text(form, "red_flag_kind") or None
+    if red_flag_kind is not None and red_flag_kind not in kinds:
+        errors.add("red_flag_kind", "Choose one of the listed warning signs.")
+        red_flag_kind = None
+    red_flag = _checked(form, "red_flag") or red_flag_kind is not None
+    if (
+        all(v is None for v in pains.values())
+        and done is None
+        and not note
+        and not red_flag
+        and not (_checked(form, "sharp_pain") or _checked(form, "limp"))
+    ):
         errors.add("pain_during", "Enter at least one pain score (0-10), what you did, or a note.")
     if errors or day is None:
         return None, errors
@@ -117,10 +138,43 @@ def parse_diary_form(
         done=done,
         sharp_pain=_checked(form, "sharp_pain"),
         limp=_checked(form, "limp"),
-        red_flag=_checked(form, "red_flag"),
+        red_flag=red_flag,
+        red_flag_kind=(red_flag_kind or "other") if red_flag else None,
         note=note,
         activity_id=activity_id,
         squat_test_pain=pains["squat_test_pain"],
         hop_test_pain=pains["hop_test_pain"],
     )
     return entry, errors
+
+
+def diary_changes(entry: DiaryEntry, form: Mapping[str, object]) -> dict[str, Any]:
+    """What the form changes on its day, for the one diary writer (merge semantics).
+
+    Empty number fields keep the stored value; the check boxes and the swelling select are on
+    every diary form, so their state is always taken as given (unticking unsets a flag).
+    """
+    changes: dict[str, Any] = {
+        name: getattr(entry, name)
+        for name in (*PAIN_FIELDS, *READINESS_FIELDS, "done", "note", "activity_id")
+    }
+    changes["swelling"] = entry.swelling
+    for name in ("sharp_pain", "limp"):
+        changes[name] = getattr(entry, name)
+    changes["red_flag"] = entry.red_flag
+    changes["red_flag_kind"] = entry.red_flag_kind if entry.red_flag else ""
+    return changes
+
+
+def parse_morning(
+    form: Mapping[str, object], today: dt.date, errors: FormErrors
+) -> tuple[dt.date, int] | None:
+    """The "how is the knee this morning?" answer and the session day it belongs to."""
+    text = _text(form, "morning_now")
+    if not text:
+        return None
+    value = parse_pain(text, "This morning's pain", "morning_now", errors)
+    day = parse_day(_text(form, "morning_day"), today, errors, name="morning_now")
+    if value is None or day is None:
+        return None
+    return day, value

@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from strideback.domain import DiaryEntry, WeekLoad
+from strideback.plan.wording import plain_words
 from strideback.web import formatting
 from strideback.web.charts import Chart, downsample
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -48,15 +52,13 @@ def pain_by_week(entries: Iterable[DiaryEntry], weeks: Sequence[WeekLoad]) -> li
 
 
 def _pain_layers(chart: Chart, bands: PainBands) -> None:
-    chart.band(
-        0, bands.safe_max, "pain-safe", f"Pain 0-{bands.safe_max:g}: safe zone. {bands.citation}"
-    )
+    source = plain_words(bands.citation)  # what the runner reads: no internal references
+    chart.band(0, bands.safe_max, "pain-safe", f"Pain 0-{bands.safe_max:g}: safe zone. {source}")
     chart.band(
         bands.safe_max,
         bands.acceptable_max,
         "pain-acceptable",
-        f"Pain up to {bands.acceptable_max:g}: acceptable if it settles by next morning. "
-        f"{bands.citation}",
+        f"Pain up to {bands.acceptable_max:g}: acceptable if it settles by next morning. {source}",
     )
 
 
@@ -191,14 +193,14 @@ def chart_title(svg: str) -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
-def _clean(arr: np.ndarray | None) -> np.ndarray | None:
+def _clean(arr: FloatArray | None) -> FloatArray | None:
     if arr is None:
         return None
     arr = np.asarray(arr, dtype=float)
     return None if arr.size == 0 or np.all(np.isnan(arr)) else arr
 
 
-def activity_charts(series_columns: dict[str, np.ndarray], units: str = "km") -> list[str]:
+def activity_charts(series_columns: dict[str, FloatArray], units: str = "km") -> list[str]:
     """Pace, elevation, cadence and heart-rate charts against distance (or time)."""
     cols = {k: _clean(v) for k, v in series_columns.items()}
     t = cols.get("t_s")
@@ -220,7 +222,7 @@ def activity_charts(series_columns: dict[str, np.ndarray], units: str = "km") ->
     def chart(
         title: str,
         y_label: str,
-        values: np.ndarray,
+        values: FloatArray,
         css: str,
         y_max: float | None = None,
         floor: bool = True,
@@ -268,7 +270,7 @@ def activity_charts(series_columns: dict[str, np.ndarray], units: str = "km") ->
     return out
 
 
-def _smooth(values: np.ndarray, window: int = 5) -> np.ndarray:
+def _smooth(values: FloatArray, window: int = 5) -> FloatArray:
     """Centred rolling median that ignores NaN and shrinks at the edges."""
     if values.size < window:
         return values
@@ -277,4 +279,5 @@ def _smooth(values: np.ndarray, window: int = 5) -> np.ndarray:
     windows = np.lib.stride_tricks.sliding_window_view(padded, window)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN window stays NaN
-        return np.nanmedian(windows, axis=1)
+        smoothed: FloatArray = np.nanmedian(windows, axis=1)
+    return smoothed

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from strideback.web import backends
-from strideback.web.deps import attempt, get_db, render, today
+from strideback.assess.check import CheckIncomplete
+from strideback.coach.checks import check_questions, kujala_history, latest_check, run_check
+from strideback.web.deps import get_db, render, today
 from strideback.web.views import kujala_chart
 
 router = APIRouter()
@@ -35,9 +36,9 @@ def option_pairs(options: Any) -> list[tuple[Any, str]]:
     return pairs
 
 
-def question_sections(questions: list[Any]) -> list[tuple[str, list[dict]]]:
+def question_sections(questions: list[Any]) -> list[tuple[str, list[dict[str, Any]]]]:
     """Questions as plain dicts, grouped by their section in the order given."""
-    sections: dict[str, list[dict]] = {}
+    sections: dict[str, list[dict[str, Any]]] = {}
     for q in questions:
         section = getattr(q, "section", "") or ""
         sections.setdefault(section, []).append(
@@ -48,6 +49,7 @@ def question_sections(questions: list[Any]) -> list[tuple[str, list[dict]]]:
                 "options": option_pairs(q.options),
                 "minimum": getattr(q, "minimum", None),
                 "maximum": getattr(q, "maximum", None),
+                "required": section != "kujala" and bool(getattr(q, "required", True)),
             }
         )
     return [
@@ -55,7 +57,9 @@ def question_sections(questions: list[Any]) -> list[tuple[str, list[dict]]]:
     ]
 
 
-def parse_answers(questions: list[Any], form: dict[str, str]) -> tuple[dict, dict[str, str]]:
+def parse_answers(
+    questions: list[Any], form: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Answers keyed by question id, typed by the question's kind; errors by question id."""
     answers: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -88,27 +92,31 @@ def parse_answers(questions: list[Any], form: dict[str, str]) -> tuple[dict, dic
     return answers, errors
 
 
-def _history(db: Any) -> tuple[list, str | None]:
-    history, unavailable = attempt(lambda: backends.call("coach", "kujala_history", db))
-    return list(history or []), unavailable
+def _history(db: Any) -> list[Any]:
+    return list(kujala_history(db))
+
+
+def _summary(questions: list[Any], errors: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(question id, question text, message) for the error summary at the top of the form."""
+    text = {q.id: " ".join(q.text.split()) for q in questions}
+    return [(qid, text[qid], message) for qid, message in errors.items() if qid in text]
 
 
 @router.get("/check", response_class=HTMLResponse)
 def check_page(request: Request) -> Response:
     db = get_db(request)
-    questions, unavailable = attempt(lambda: backends.call("coach", "check_questions"))
-    latest, _ = attempt(lambda: backends.call("coach", "latest_check", db))
-    history, _ = _history(db)
+    history = _history(db)
     return render(
         request,
         "check.html",
         active="check",
-        sections=question_sections(questions or []),
-        unavailable=unavailable,
-        latest=latest,
+        sections=question_sections(check_questions()),
+        unavailable=None,
+        latest=latest_check(db),
         outcome=None,
         values={},
         errors={},
+        summary=[],
         history=history,
         chart=kujala_chart(history) if len(history) >= 1 else None,
     )
@@ -118,29 +126,33 @@ def check_page(request: Request) -> Response:
 async def submit_check(request: Request) -> Response:
     db = get_db(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    questions, unavailable = attempt(lambda: backends.call("coach", "check_questions"))
-    questions = questions or []
+    questions = check_questions()
     answers, errors = parse_answers(questions, form)
+    skip_kujala = form.get("skip_kujala", "").strip().lower() in ("on", "1", "yes", "true")
     outcome = None
-    if not errors and not unavailable:
+    if not errors:
         try:
             outcome = await run_in_threadpool(
-                backends.call, "coach", "run_check", db, answers, today(request)
+                run_check, db, answers, today(request), skip_kujala=skip_kujala
             )
+        except CheckIncomplete as exc:
+            for qid in exc.missing:
+                errors[qid] = "Please answer this question."
         except ValueError as exc:
             errors["form"] = str(exc)
-    history, _ = _history(db)
+    history = _history(db)
     return render(
         request,
         "check.html",
         status_code=422 if errors else 200,
         active="check",
         sections=question_sections(questions),
-        unavailable=unavailable,
+        unavailable=None,
         latest=None,
         outcome=outcome,
         values=form,
         errors=errors,
+        summary=_summary(questions, errors),
         history=history,
         chart=kujala_chart(history) if history else None,
     )

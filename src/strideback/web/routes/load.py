@@ -7,7 +7,9 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from strideback.web import backends
+from strideback.coach.diary import diary
+from strideback.domain import DiaryEntry
+from strideback.load.service import weekly_load
 from strideback.web.cache import ResultCache, activities_fingerprint
 from strideback.web.deps import attempt, get_config, get_db, pain_bands, render, today, units
 from strideback.web.views import descent_chart, load_chart, pain_by_week
@@ -24,16 +26,13 @@ def load_page(request: Request, weeks: int | None = None) -> Response:
     cache: ResultCache = request.app.state.cache
     key = ("weekly_load", day, weeks, activities_fingerprint(db))
     load, unavailable = attempt(
-        lambda: cache.get_or_compute(
-            key, lambda: backends.call("load", "weekly_load", db, day, weeks)
-        )
+        lambda: cache.get_or_compute(key, lambda: weekly_load(db, day, weeks))
     )
     load = load or []
-    entries: list = []
+    entries: list[DiaryEntry] = []
     if load:
         start = load[0].week_start
-        found, _ = attempt(lambda: backends.call("coach", "diary", db, start, day))
-        entries = found or []
+        entries = diary(db, start, day)
     pain = pain_by_week(entries, load)
     chart = load_chart(load, pain, pain_bands(request), units(request)) if load else None
     downhill = descent_chart(load) if any(w.descent_m for w in load) else None

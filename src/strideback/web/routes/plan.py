@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from strideback.web import backends
-from strideback.web.deps import attempt, get_db, is_htmx, render, run_write, today
+from strideback.coach.plans import RESTART_STEPS, clear_by_clinician, current_plan, plan_ics
+from strideback.web.deps import get_db, is_htmx, render, run_write, today
+from strideback.web.routes.evidence import router as evidence_router
 
 router = APIRouter()
-# Where the plan may restart after a clinician's clearance (coach.service.RESTART_STEPS).
-RESTART_CHOICES = (
-    ("settle", "Settle: relative rest from running, easy flat walks of 15–20 min (safest)"),
-    ("walk", "Walk: 20-minute walks, if the clinician says you are ready for them"),
-)
+# The Evidence page rides on this router until the app registers it itself.
+router.include_router(evidence_router)
+# Where the plan may restart after a clinician's clearance (the keys of RESTART_STEPS).
+RESTART_LABELS = {
+    "settle": "Settle: relative rest from running, easy flat walks of 15–20 min (safest)",
+    "walk": "Walk: 20-minute walks, if the clinician says you are ready for them",
+}
+RESTART_CHOICES = tuple((key, RESTART_LABELS[key]) for key in RESTART_STEPS)
 CLEARANCE_NOTE_MAX = 200
 
 
@@ -28,7 +33,7 @@ class CalendarDay:
     new_step: bool  # first day of a step, or a Monday: show the step's name
 
 
-def calendar_weeks(steps: list) -> list[list[CalendarDay]]:
+def calendar_weeks(steps: list[Any]) -> list[list[CalendarDay]]:
     """Plan days arranged Monday to Sunday, one list per week (step None where no plan day)."""
     if not steps:
         return []
@@ -53,8 +58,8 @@ def calendar_weeks(steps: list) -> list[list[CalendarDay]]:
 
 
 def clearance_context(
-    request: Request, next_page: str, error: str | None = None, values: dict | None = None
-) -> dict:
+    request: Request, next_page: str, error: str | None = None, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What _clearance_form.html needs (Today and Plan show it when the decision is refer)."""
     return {
         "restart_choices": RESTART_CHOICES,
@@ -65,7 +70,7 @@ def clearance_context(
     }
 
 
-def parse_clearance(fields: dict[str, str], day: dt.date) -> tuple[dict, str | None]:
+def parse_clearance(fields: dict[str, str], day: dt.date) -> tuple[dict[str, Any], str | None]:
     """Keyword arguments for clear_by_clinician from the form, or a message saying what is wrong."""
     step = fields.get("restart_step", "settle").strip() or "settle"
     if step not in dict(RESTART_CHOICES):
@@ -90,11 +95,10 @@ def plan_page(request: Request, weeks: int = 8) -> Response:
     db = get_db(request)
     day = today(request)
     weeks = max(1, min(weeks, 26))
-    plan, unavailable = attempt(
-        lambda: backends.call("coach", "current_plan", db, day, weeks=weeks)
-    )
-    view, _ = attempt(lambda: backends.call("coach", "todays_session", db, day))
-    steps = list(plan.steps) if plan else []
+    plan = current_plan(db, day, weeks=weeks)
+    view = plan.day(day)  # today's decision comes with the plan (one read, one engine run)
+    unavailable = None
+    steps = list(plan.steps)
     return render(
         request,
         "plan.html",
@@ -119,19 +123,9 @@ async def clinician_clearance(request: Request) -> Response:
     kwargs, error = parse_clearance(fields, day)
     if error is None:
         try:
-            await run_write(
-                request,
-                backends.call,
-                "coach",
-                "clear_by_clinician",
-                get_db(request),
-                day,
-                **kwargs,
-            )
+            await run_write(request, clear_by_clinician, get_db(request), day, **kwargs)
         except ValueError as exc:
             error = str(exc)
-        except backends.NotAvailable as exc:
-            error = f"The clearance cannot be recorded yet: {exc}."
     if error is None:
         if is_htmx(request):
             return Response(status_code=200, headers={"HX-Redirect": next_page})
@@ -148,12 +142,10 @@ async def clinician_clearance(request: Request) -> Response:
 
 
 @router.get("/plan.ics")
-def plan_ics(request: Request) -> Response:
-    data, unavailable = attempt(
-        lambda: backends.call("coach", "plan_ics", get_db(request), today(request))
-    )
-    if unavailable:
-        return render(request, "error.html", status_code=503, message=unavailable)
+def plan_calendar_file(request: Request, reminders: int = 1) -> Response:
+    """The calendar behind the gate: with a referral it holds the referral, no sessions.
+    `?reminders=0` leaves out the reminders (VALARM)."""
+    data = plan_ics(get_db(request), today(request), reminders=bool(reminders))
     return Response(
         content=data,
         media_type="text/calendar",
