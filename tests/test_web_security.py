@@ -19,12 +19,14 @@ from strideback.web.security import (
 )
 
 TODAY = dt.date(2026, 3, 18)
-PAGES = ["/", "/diary", "/load", "/check", "/plan", "/activities", "/form", "/settings"]
+PAGES = [
+    "/", "/diary", "/load", "/check", "/plan", "/activities", "/form", "/settings", "/evidence",
+    "/exercises",
+]  # fmt: skip
 HUGE = "99999999999999999999999"
 # Inline handlers in templates owned by other areas, to be moved to data attributes handled
 # by /static/app.js (data-submit-on-change, data-go-to): the integrator's list.
 PENDING_ELSEWHERE = {
-    "/diary": {"onsubmit"},  # diary.html: <form data-go-to="/diary/" data-go-field="day">
     "/activities": {"onchange"},  # activities.html: <select data-submit-on-change>
 }
 

@@ -1,4 +1,4 @@
-"""`strideback check | plan | today | log | settings | export | import-backup` (thin layer)."""
+"""`strideback check | plan | today | log | exercise | settings` (thin layer)."""
 
 from __future__ import annotations
 
@@ -573,35 +573,6 @@ def settings_command(
     console.print(table)
 
 
-def export_command(
-    out: Path | None = typer.Option(None, "--out", help="Folder to write (default: data folder)."),
-) -> None:
-    """Write everything to JSON and CSV (checks, scores, diary, settings, plan, activities)."""
-    from strideback.coach.service import export_all
-    from strideback.store.db import data_dir
-
-    folder = out or data_dir() / f"export-{dt.date.today().isoformat()}"
-    try:
-        paths = export_all(get_db(), folder)
-    except OSError as exc:
-        fail(f"{folder}: cannot write ({exc.strerror})")
-    for p in paths:
-        console.print(str(p))
-
-
-def import_backup_command(
-    path: Path = typer.Argument(..., help="strideback-backup.json or the export folder."),
-) -> None:
-    """Restore checks, diary, settings and plan start from an export (replaces coach data)."""
-    from strideback.coach.service import import_backup
-
-    try:
-        counts = import_backup(get_db(), path)
-    except ValueError as exc:
-        fail(str(exc))
-    console.print("Restored: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
-
-
 def register(app: typer.Typer) -> None:
     app.command("check")(check_command)
     app.command("plan")(plan_command)
@@ -609,5 +580,3 @@ def register(app: typer.Typer) -> None:
     app.command("log")(log_command)
     app.command("exercise")(exercise_command)
     app.command("settings")(settings_command)
-    app.command("export")(export_command)
-    app.command("import-backup")(import_backup_command)
