@@ -10,8 +10,7 @@ from strideback.form.analysis import analyse_landmarks
 from strideback.form.events import frontal_events, side_events
 from strideback.form.metrics_frontal import fppa, frontal_metrics, hip_adduction, pelvic_drop
 from strideback.form.metrics_side import side_metrics
-from strideback.form.model import FormError
-from strideback.video.pose import JOINTS, Landmarks
+from strideback.form.model import JOINTS, FormError, Landmarks
 
 THIGH, SHANK, FOOT = 200.0, 200.0, 60.0
 
@@ -200,7 +199,8 @@ def test_slow_motion_detected_and_capture_fps_fixes_it() -> None:
     lm, truth = synthetic_side(fps=120.0, seconds=8.0)
     played = Landmarks(lm.t_s * 4, lm.points, lm.width, lm.height)  # 120 fps played at 30
     res = analyse_landmarks(played, container_fps=30.0)
-    assert any(c.name == "slow_motion" and "--capture-fps 120" in c.message for c in res.quality)
+    check = {c.name: c for c in res.quality}["capture_rate"]
+    assert check.status == "warn" and "--capture-fps 120" in check.message, check.message
     assert res.metrics["cadence"].confidence == "not measurable"
     fixed = analyse_landmarks(played, container_fps=30.0, capture_fps=120.0)
     assert fixed.metrics["cadence"].value == pytest.approx(float(truth["cadence"]), rel=0.005)
@@ -282,7 +282,7 @@ def test_far_leg_contact_bias_does_not_reach_step_times() -> None:
     assert check.status == "warn" and check.value == pytest.approx(67, abs=12)
     m = biased.metrics
     assert m["contact_time_far"].confidence == "not measurable"
-    assert m["contact_time_far"].finding.startswith("Not measurable: the far foot")
+    assert m["contact_time_far"].finding.startswith("Not measurable: far-leg (right) contacts")
     # Step times come from the near leg's strides: no alternation, a credible spread.
     step_ms = 1000.0 / (2 * 1.4)
     assert m["step_time"].value == pytest.approx(step_ms, abs=5)

@@ -94,10 +94,10 @@ def test_single_worker_draws_the_annotated_video(short_clip: Path, tmp_path: Pat
 
 def test_annotation_falls_back_to_one_process(short_clip: Path, tmp_path: Path) -> None:
     """If the workers cannot draw the video, it is drawn again from the clip, not lost."""
+    from strideback.form.model import JOINTS, Landmarks
     from strideback.form.service import _annotate
     from strideback.video.decode import probe_video
     from strideback.video.extract import Extraction
-    from strideback.video.pose import JOINTS, Landmarks
 
     info = probe_video(short_clip)
     n = 165

@@ -131,10 +131,13 @@ def compare(
         console.print(f"[yellow]warning:[/] {w}")
     table = Table("metric", f"clip {a}", f"clip {b}", "change", "real change?")
     for c in comp.changes:
-        fmt = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
         verdict = "-" if c.exceeds_error is None else ("yes" if c.exceeds_error else "no (noise)")
-        table.add_row(c.label, fmt(c.a), fmt(c.b), fmt(c.difference), verdict)
+        table.add_row(c.label, _fmt(c.a), _fmt(c.b), _fmt(c.difference), verdict)
     console.print(table)
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3g}"
 
 
 @form_app.command("list")

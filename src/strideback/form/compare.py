@@ -51,8 +51,8 @@ def _threshold(unit: str, a: float, b: float, fps_a: float, fps_b: float) -> tup
 
 
 def compare_metrics(
-    a_id: int, a: dict[str, dict], fps_a: float, view_a: str,
-    b_id: int, b: dict[str, dict], fps_b: float, view_b: str,
+    a_id: int, a: dict[str, dict[str, Any]], fps_a: float, view_a: str,
+    b_id: int, b: dict[str, dict[str, Any]], fps_b: float, view_b: str,
 ) -> Comparison:  # fmt: skip
     """Metric dicts (as stored in metrics.json) of clip a and clip b -> per-metric change."""
     out = Comparison(a_id, b_id)

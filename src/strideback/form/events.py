@@ -19,8 +19,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from strideback.form.geometry import lowpass, parabolic_peak, smooth_xy
-from strideback.form.model import GaitEvents, Stance
-from strideback.video.pose import Landmarks
+from strideback.form.model import FloatArray, GaitEvents, Landmarks, Stance
 
 FEET = ("left", "right")
 MIN_STRIDE_S = 0.45  # one foot's contacts are at least this far apart (running)
@@ -49,7 +48,7 @@ def near_leg(lm: Landmarks) -> str:
     return "left" if vis_l >= vis_r else "right"
 
 
-def _extrema(signal: np.ndarray, fps: float, min_period_s: float) -> list[float]:
+def _extrema(signal: FloatArray, fps: float, min_period_s: float) -> list[float]:
     """Sub-frame positions of the maxima of `signal`, at least `min_period_s` apart."""
     finite = np.isfinite(signal)
     if finite.sum() < 5:
@@ -60,11 +59,11 @@ def _extrema(signal: np.ndarray, fps: float, min_period_s: float) -> list[float]
     return [parabolic_peak(sig, int(p)) for p in peaks if finite[p]]
 
 
-def _time_at(t_s: np.ndarray, pos: float) -> float:
+def _time_at(t_s: FloatArray, pos: float) -> float:
     return float(np.interp(pos, np.arange(len(t_s)), t_s))
 
 
-def _pair(foot: str, contacts: list[float], toe_offs: list[float], t_s: np.ndarray) -> list[Stance]:
+def _pair(foot: str, contacts: list[float], toe_offs: list[float], t_s: FloatArray) -> list[Stance]:
     stances = []
     toe = np.array(toe_offs)
     for k, c in enumerate(contacts):
@@ -87,7 +86,7 @@ def leg_length(lm: Landmarks, side: str) -> float:
     return float(np.nanmedian(thigh + shank))
 
 
-def _crossing(y: np.ndarray, level: float, lo: int, hi: int, rising: bool) -> float | None:
+def _crossing(y: FloatArray, level: float, lo: int, hi: int, rising: bool) -> float | None:
     """First sub-frame position in [lo, hi] where y goes above `level` (or, when `rising` is
     False, the last position where it is still above, i.e. where it drops below)."""
     idx = range(lo, hi + 1) if rising else range(hi, lo - 1, -1)
@@ -106,7 +105,7 @@ def _crossing(y: np.ndarray, level: float, lo: int, hi: int, rising: bool) -> fl
 
 
 def _refine(
-    foot_low: np.ndarray, toe_y: np.ndarray, c: float, o: float, tol_px: float
+    foot_low: FloatArray, toe_y: FloatArray, c: float, o: float, tol_px: float
 ) -> tuple[float, float] | None:
     lo, hi = max(0, int(np.floor(c)) - 1), min(len(foot_low) - 1, int(np.ceil(o)) + 1)
     window = foot_low[lo : hi + 1]
@@ -129,8 +128,8 @@ def side_events(lm: Landmarks, fps: float) -> GaitEvents:
         tol_px = FLOOR_TOLERANCE * leg_length(lm, foot)
         heel = smooth_xy(lm.xy(f"{foot}_heel"), fps)
         toe = smooth_xy(lm.xy(f"{foot}_foot_index"), fps)
-        heel_ahead = forward * (heel[:, 0] - pelvis[:, 0])
-        toe_behind = -forward * (toe[:, 0] - pelvis[:, 0])
+        heel_ahead: FloatArray = float(forward) * (heel[:, 0] - pelvis[:, 0])
+        toe_behind: FloatArray = -float(forward) * (toe[:, 0] - pelvis[:, 0])
         contacts = _extrema(heel_ahead, fps, MIN_STRIDE_S)
         toe_offs = _extrema(toe_behind, fps, MIN_STRIDE_S)
         vertical_cut = min(10.0, 0.4 * fps)

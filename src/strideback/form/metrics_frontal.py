@@ -7,36 +7,43 @@ Knee valgus is NOT computed from running video: 2D knee valgus in running is not
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from strideback.form.geometry import median_iqr, smooth_xy
 from strideback.form.metrics_side import cadence_metric
-from strideback.form.model import GaitEvents, Metric
-from strideback.video.pose import Landmarks
+from strideback.form.model import FloatArray, GaitEvents, Landmarks, Metric
 
 OTHER = {"left": "right", "right": "left"}
 
 
-def _metric(name: str, label: str, values, unit: str, side: str | None = None) -> Metric:
+def _metric(
+    name: str, label: str, values: Sequence[float] | FloatArray, unit: str, side: str | None = None
+) -> Metric:
     value, spread, n = median_iqr(values)
     per_step = [float(v) for v in np.asarray(values, dtype=float) if np.isfinite(v)]
     return Metric(name, label, value, unit, spread, n, per_step=per_step, side=side)
 
 
-def pelvic_drop(stance_hip: np.ndarray, swing_hip: np.ndarray) -> np.ndarray:
+def pelvic_drop(stance_hip: FloatArray, swing_hip: FloatArray) -> FloatArray:
     """Degrees the swing-side hip sits below the stance-side hip ((N, 2) arrays, y down)."""
     d = swing_hip - stance_hip
-    return np.degrees(np.arctan2(d[:, 1], np.abs(d[:, 0])))
+    out: FloatArray = np.degrees(np.arctan2(d[:, 1], np.abs(d[:, 0])))
+    return out
 
 
-def hip_adduction(stance_hip: np.ndarray, swing_hip: np.ndarray, knee: np.ndarray) -> np.ndarray:
+def hip_adduction(stance_hip: FloatArray, swing_hip: FloatArray, knee: FloatArray) -> FloatArray:
     """Femur angle from the perpendicular to the pelvis line, + towards the other hip."""
     p = swing_hip - stance_hip
     p = p / np.linalg.norm(p, axis=1, keepdims=True)
     n = np.stack([-p[:, 1], p[:, 0]], 1)
     n = np.where((n[:, 1] < 0)[:, None], -n, n)  # make the normal point down the image
     f = knee - stance_hip
-    return np.degrees(np.arctan2(np.einsum("ij,ij->i", f, p), np.einsum("ij,ij->i", f, n)))
+    out: FloatArray = np.degrees(
+        np.arctan2(np.einsum("ij,ij->i", f, p), np.einsum("ij,ij->i", f, n))
+    )
+    return out
 
 
 def frontal_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, Metric]:
@@ -86,7 +93,7 @@ def frontal_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, 
     return out
 
 
-def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, other_hip: np.ndarray) -> np.ndarray:
+def fppa(hip: FloatArray, knee: FloatArray, ankle: FloatArray, other_hip: FloatArray) -> FloatArray:
     """Frontal plane projection angle: deviation of the knee from the hip-ankle line,
     + when the knee moves towards the other leg (medially, 'valgus')."""
     thigh = hip - knee
@@ -101,7 +108,8 @@ def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, other_hip: np.nda
     medial_side = np.sign(
         line[:, 0] * (other_hip - hip)[:, 1] - line[:, 1] * (other_hip - hip)[:, 0]
     )
-    return dev * np.where(knee_side == medial_side, 1.0, -1.0)
+    out: FloatArray = dev * np.where(knee_side == medial_side, 1.0, -1.0)
+    return out
 
 
 def squat_metrics(lm: Landmarks, fps: float) -> dict[str, Metric]:

@@ -264,21 +264,17 @@ def list_clips(db: Database) -> list[FormClipSummary]:
 
 def compare_clips(db: Database, a: int, b: int) -> Comparison:
     with db.session() as s:
-        rows = {i: s.get(FormClipRow, i) for i in (a, b)}
-        for i, row in rows.items():
+        rows: dict[int, FormClipRow] = {}
+        for i in (a, b):
+            row = s.get(FormClipRow, i)
             if row is None:
                 raise FormError(f"no form clip with id {i} (see `strideback form list`)")
+            rows[i] = row
         ra, rb = rows[a], rows[b]
         return compare_metrics(
-            a,
-            json.loads(ra.metrics_json),
-            ra.capture_fps,
-            ra.view,  # type: ignore[union-attr]
-            b,
-            json.loads(rb.metrics_json),
-            rb.capture_fps,
-            rb.view,  # type: ignore[union-attr]
-        )
+            a, json.loads(ra.metrics_json), ra.capture_fps, ra.view,
+            b, json.loads(rb.metrics_json), rb.capture_fps, rb.view,
+        )  # fmt: skip
 
 
 def metronome_wav(spm: int, minutes: float) -> bytes:

@@ -13,12 +13,16 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
+from strideback.form.model import SKELETON, J, Landmarks
 from strideback.video.decode import iter_frames
-from strideback.video.pose import SKELETON, J, Landmarks
+
+Array = npt.NDArray[Any]  # an image or landmark array
 
 NEAR_COLOUR = (0, 200, 255)  # BGR orange-yellow
 FAR_COLOUR = (255, 160, 60)
@@ -53,7 +57,7 @@ def _bones(near: str | None) -> tuple[tuple[int, int, tuple[int, int, int]], ...
     return tuple(out)
 
 
-def _draw(frame: np.ndarray, pts: np.ndarray, scale: float, i: int, ov: Overlay) -> None:
+def _draw(frame: Array, pts: Array, scale: float, i: int, ov: Overlay) -> None:
     if np.isfinite(pts[J["left_hip"], 0]):
         xy = pts[:, :2] * scale
         finite = np.isfinite(xy).all(axis=1)
@@ -91,7 +95,7 @@ def _fitting_scale(text: str, width: int, scale: float = 0.45) -> float:
 
 
 @functools.lru_cache(maxsize=2048)
-def _text_masks(text: str, scale: float) -> tuple[np.ndarray, np.ndarray, int, int]:
+def _text_masks(text: str, scale: float) -> tuple[Array, Array, int, int]:
     """Anti-aliased coverage (0-1, H x W x 1) of the black outline and of the fill of `text`,
     drawn once: blending these is ~10x cheaper than cv2.putText twice on every frame.
     Returns (outline, fill, x offset, y offset) of the mask's corner from the text origin."""
@@ -100,7 +104,7 @@ def _text_masks(text: str, scale: float) -> tuple[np.ndarray, np.ndarray, int, i
     masks = []
     for thickness in (3, 1):
         canvas = np.zeros((h + base + 2 * pad, w + 2 * pad), np.uint8)
-        cv2.putText(canvas, text, (pad, pad + h), FONT, scale, 255, thickness, cv2.LINE_AA)
+        cv2.putText(canvas, text, (pad, pad + h), FONT, scale, (255,), thickness, cv2.LINE_AA)
         masks.append((canvas.astype(np.float32) / 255.0)[..., None])
     return masks[0], masks[1], -pad, -(pad + h)
 
@@ -144,9 +148,9 @@ def write_annotated(
 
 
 def drawn_frames(
-    frames: Iterator[np.ndarray], points: np.ndarray, width: int, overlay: Overlay, start: int,
+    frames: Iterator[Array], points: Array, width: int, overlay: Overlay, start: int,
     total: int, progress: Callable[[int, int], None] | None = None,
-) -> Iterator[np.ndarray]:  # fmt: skip
+) -> Iterator[Array]:  # fmt: skip
     """Frames with the overlay drawn; `points[k]` (pixels of a `width`-wide video) belongs to
     frame `start + k` of the clip."""
     for k, frame in enumerate(frames):
@@ -158,7 +162,7 @@ def drawn_frames(
         yield frame
 
 
-def encode_video(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Path:
+def encode_video(out_path: Path, frames: Iterator[Array], fps: float) -> Path:
     """H.264 (browser-playable) through imageio-ffmpeg, else OpenCV's mp4v."""
     frames = iter(frames)
     first = next(frames, None)
@@ -189,7 +193,7 @@ def concat_videos(parts: list[Path], out_path: Path) -> Path:
     return out_path
 
 
-def _write_h264(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Path:
+def _write_h264(out_path: Path, frames: Iterator[Array], fps: float) -> Path:
     import imageio_ffmpeg
 
     first = next(frames)
@@ -211,12 +215,12 @@ def _write_h264(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Pat
     return out_path
 
 
-def _write_mp4v(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Path:
+def _write_mp4v(out_path: Path, frames: Iterator[Array], fps: float) -> Path:
     writer = None
     for frame in frames:
         if writer is None:
             h, w = frame.shape[:2]
-            writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+            writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
         writer.write(frame)
     if writer is not None:
         writer.release()

@@ -21,9 +21,13 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]  # an image or landmark array
 
 
 class VideoError(Exception):
@@ -50,7 +54,7 @@ class VideoInfo:
 class Frame:
     index: int
     t_s: float  # presentation time in container seconds
-    image: np.ndarray  # BGR, display orientation
+    image: Array  # BGR, display orientation
 
 
 def _open(path: Path) -> cv2.VideoCapture:
@@ -139,7 +143,7 @@ def probe_video(path: Path) -> VideoInfo:
     )
 
 
-def resize_to_long_side(image: np.ndarray, max_side: int | None) -> np.ndarray:
+def resize_to_long_side(image: Array, max_side: int | None) -> Array:
     """Downscale so the longer side is at most `max_side` pixels (never upscale)."""
     if not max_side:
         return image
@@ -202,7 +206,7 @@ def ffmpeg_frames(
     stop_s: float | None = None,
     threads: int = 1,
     skip_deblocking: bool = False,
-) -> Iterator[tuple[float, np.ndarray]]:
+) -> Iterator[tuple[float, Array]]:
     """(presentation time in s, RGB image of `size` (w, h)) for each frame with
     start_s <= time < stop_s, decoded by ffmpeg in display orientation.
 
@@ -251,7 +255,7 @@ def ffmpeg_frames(
     buf = bytearray(frame_bytes)  # reused: each yielded image is a new array
     view, data = memoryview(buf), np.frombuffer(buf, np.uint8)
     try:
-        while _read_into(proc.stdout, view):  # type: ignore[arg-type]
+        while _read_into(proc.stdout, view):
             t = times.get(timeout=60)
             if t is None:
                 break

@@ -31,12 +31,15 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from strideback.form.model import JOINTS, Landmarks
 from strideback.video.annotate import Overlay, concat_videos
 from strideback.video.decode import (
     VideoError,
@@ -46,7 +49,8 @@ from strideback.video.decode import (
     probe_video,
     scaled_size,
 )
-from strideback.video.pose import JOINTS, Landmarks
+
+Array = npt.NDArray[Any]  # an image or landmark array
 
 Progress = Callable[[int, int], None]
 DEFAULT_MAX_SIDE = 640  # pose input: a runner filling 40% of the height is ~256 px, the
@@ -101,8 +105,8 @@ def _worker(
     size: tuple[int, int],
     preview: tuple[str, tuple[int, int]] | None,
     backend: str,
-    out_q,
-    cmd_q,
+    out_q: Any,
+    cmd_q: Any,
     log_path: str | None = None,
     pin_cpu: int | None = None,
 ) -> None:
@@ -146,9 +150,11 @@ def _worker(
             store.close()
 
 
-def _pose_pass(video, chunk, size, pose, store, out_q):  # type: ignore[no-untyped-def]
+def _pose_pass(
+    video: str, chunk: Chunk, size: tuple[int, int], pose: Any, store: Any, out_q: Any
+) -> tuple[Array, Array]:
     times: list[float] = []
-    pts: list[np.ndarray] = []
+    pts: list[Array] = []
     n_joints = len(JOINTS)
     missing = np.full((n_joints, 4), np.nan, np.float32)
     pending = 0
@@ -167,19 +173,20 @@ def _pose_pass(video, chunk, size, pose, store, out_q):  # type: ignore[no-untyp
     return np.array(times), np.array(pts, dtype=np.float32).reshape(-1, n_joints, 4)
 
 
-def _next_command(cmd_q) -> tuple | None:  # type: ignore[no-untyped-def]
+def _next_command(cmd_q: Any) -> tuple[Any, ...] | None:
     """The parent's next order; None if the parent went away (never wait forever)."""
     parent = os.getppid()
     while True:
         try:
-            return cmd_q.get(timeout=1.0)
+            command: tuple[Any, ...] = cmd_q.get(timeout=1.0)
+            return command
         except queue.Empty:
             if os.getppid() != parent:
                 return None
 
 
 def _annotate_part(  # type: ignore[no-untyped-def]
-    index: int, store, out_q, out_path: str, points: np.ndarray, width: int, overlay,
+    index: int, store, out_q, out_path: str, points: Array, width: int, overlay,
     start: int, fps: float,
 ) -> None:  # fmt: skip
     from strideback.video.annotate import drawn_frames, encode_video
@@ -288,9 +295,9 @@ class PosePass:
         self.preview = preview
         self.pin = pin
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._procs: list = []
-        self._cmd_qs: list = []
-        self._out_q = None
+        self._procs: list[Any] = []
+        self._cmd_qs: list[Any] = []
+        self._out_q: Any = None
         self._logs: list[Path] = []
         self._counts: list[int] = []
         self._parts: list[Path] = []
@@ -346,11 +353,11 @@ class PosePass:
             self._tmp.cleanup()
             self._tmp = None
 
-    def _messages(self):  # type: ignore[no-untyped-def]
+    def _messages(self) -> Iterator[tuple[Any, ...]]:
         """Worker messages; raises VideoError if a worker failed or died."""
         while True:
             try:
-                msg = self._out_q.get(timeout=1.0)  # type: ignore[union-attr]
+                msg: tuple[Any, ...] = self._out_q.get(timeout=1.0)
             except queue.Empty:
                 dead = [i for i, p in enumerate(self._procs) if p.exitcode not in (None, 0)]
                 if dead:
@@ -374,7 +381,7 @@ class PosePass:
         still running (a core is free: a good moment for a slow import)."""
         started = time.perf_counter()
         info = self.info
-        done: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        done: dict[int, tuple[Array, Array]] = {}
         processed = 0
         for msg in self._messages():
             if msg[0] == "progress":

@@ -10,16 +10,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from strideback.web import backends
+from strideback.form.model import VIEW_CHOICES
+from strideback.form.service import (
+    FormError,
+    compare_clips,
+    get_clip,
+    list_clips,
+    metronome_wav,
+)
 from strideback.web.deps import attempt, get_config, get_db, get_jobs, is_htmx, render
 from strideback.web.jobs import run_form_job
 from strideback.web.uploads import new_upload_folder, save_uploads
 
 router = APIRouter()
-VIEWS = ("auto", "side", "front", "back")
+VIEWS = VIEW_CHOICES
 
 
-def as_dict(obj: Any) -> dict:
+def as_dict(obj: Any) -> dict[str, Any]:
     """A dataclass, object with to_dict(), or mapping as a plain dict for the templates."""
     if obj is None:
         return {}
@@ -35,7 +42,7 @@ def as_dict(obj: Any) -> dict:
 def _page(
     request: Request, status: int = 200, errors: list[str] | None = None, job: Any = None
 ) -> Response:
-    clips, unavailable = attempt(lambda: backends.call("form", "list_clips", get_db(request)))
+    clips, unavailable = attempt(lambda: list_clips(get_db(request)))
     rule = get_config(request).uploads["video"]
     return render(
         request,
@@ -86,13 +93,12 @@ async def upload_video(request: Request) -> Response:
 
 def _not_found(exc: BaseException) -> bool:
     """A missing clip: LookupError, or the form service's FormError."""
-    form_error = backends.exception_type("form", "FormError")
-    return isinstance(exc, LookupError) or (form_error is not None and isinstance(exc, form_error))
+    return isinstance(exc, LookupError | FormError)
 
 
 def _clip(request: Request, clip_id: int) -> tuple[Any, str | None]:
     try:
-        return attempt(lambda: backends.call("form", "get_clip", get_db(request), clip_id))
+        return attempt(lambda: get_clip(get_db(request), clip_id))
     except Exception as exc:
         if _not_found(exc):
             return None, None
@@ -103,12 +109,9 @@ def _clip(request: Request, clip_id: int) -> tuple[Any, str | None]:
 def metronome(request: Request, spm: int, minutes: float = 20) -> Response:
     """A click track at the target cadence, for cadence retraining (+5-10% of your own)."""
     try:
-        wav = backends.call("form", "metronome_wav", spm, minutes)
-    except Exception as exc:
-        form_error = backends.exception_type("form", "FormError")
-        if form_error is not None and isinstance(exc, form_error):
-            return render(request, "error.html", status_code=422, message=str(exc))
-        raise
+        wav = metronome_wav(spm, minutes)
+    except FormError as exc:
+        return render(request, "error.html", status_code=422, message=str(exc))
     filename = f"metronome-{spm}spm-{minutes:g}min.wav"
     return Response(
         wav,
@@ -120,9 +123,7 @@ def metronome(request: Request, spm: int, minutes: float = 20) -> Response:
 @router.get("/form/compare", response_class=HTMLResponse)
 def compare(request: Request, a: int, b: int) -> Response:
     try:
-        result, unavailable = attempt(
-            lambda: backends.call("form", "compare_clips", get_db(request), a, b)
-        )
+        result, unavailable = attempt(lambda: compare_clips(get_db(request), a, b))
     except Exception as exc:
         if not _not_found(exc):
             raise
