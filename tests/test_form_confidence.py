@@ -122,8 +122,10 @@ def test_runner_lying_on_their_side_is_refused() -> None:
         analyse_landmarks(turned, container_fps=60.0)
 
 
-@pytest.mark.parametrize("fps, nominal", [(59.94, 60.0), (59.999, 60.0), (29.97, 30.0),
-                                          (119.88, 120.0), (240.0, 240.0), (47.0, 47.0)])  # fmt: skip
+@pytest.mark.parametrize(
+    "fps, nominal",
+    [(59.94, 60.0), (59.999, 60.0), (29.97, 30.0), (119.88, 120.0), (240.0, 240.0), (47.0, 47.0)],
+)
 def test_nominal_rate(fps: float, nominal: float) -> None:
     assert nominal_rate(fps) == nominal
 

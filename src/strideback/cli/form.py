@@ -63,12 +63,20 @@ def analyse(
                 progress=lambda done, total: bar.update(job, completed=done, total=total),
             )  # fmt: skip
     except FormError as exc:
-        fail(str(exc))
+        _fail(str(exc), as_json)
         return
     if as_json:
         print_json(result.to_dict())
         return
     _print_result(result)
+
+
+def _fail(message: str, as_json: bool) -> None:
+    """One clear error: as a JSON object on stdout with --json, else one red line."""
+    if as_json:
+        print_json({"error": message})
+        raise typer.Exit(1)
+    fail(message)
 
 
 def _print_result(result) -> None:  # type: ignore[no-untyped-def]
@@ -122,7 +130,7 @@ def compare(
     try:
         comp = compare_clips(get_db(), a, b)
     except FormError as exc:
-        fail(str(exc))
+        _fail(str(exc), as_json)
         return
     if as_json:
         print_json(comp.to_dict())
@@ -164,7 +172,7 @@ def show(clip_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
     try:
         result = get_clip(get_db(), clip_id)
     except FormError as exc:
-        fail(str(exc))
+        _fail(str(exc), as_json)
         return
     print_json(result.to_dict()) if as_json else _print_result(result)
 

@@ -13,6 +13,8 @@ variable-frame-rate phone clips keep their timing):
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import queue
 import re
 import subprocess
@@ -23,7 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
+# OpenCV's and its FFmpeg backend's own warnings (printed by C++ code on odd files) are
+# silenced before cv2 is loaded; real failures reach the user as a VideoError instead.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # noqa: E402
 import numpy as np
 import numpy.typing as npt
 
@@ -44,6 +51,7 @@ class VideoInfo:
     rotation: int  # degrees from metadata (0, 90, 180, 270)
     capture_fps: float | None  # from metadata, when the phone wrote one (slow motion)
     start_s: float = 0.0  # the container's start time (first presentation time)
+    created: dt.datetime | None = None  # the container's creation_time (UTC), if written
 
     @property
     def duration_s(self) -> float:
@@ -57,7 +65,20 @@ class Frame:
     image: Array  # BGR, display orientation
 
 
+def check_file(path: Path) -> None:
+    """Refuse a missing path, a folder or an empty file (before anything is decoded)."""
+    if path.is_dir():
+        raise VideoError(f"{path}: is a folder, not a video file; give one clip")
+    if not path.exists():
+        raise VideoError(f"{path}: file not found")
+    if not path.is_file():
+        raise VideoError(f"{path}: not a regular file")
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: the file is empty")
+
+
 def _open(path: Path) -> cv2.VideoCapture:
+    check_file(path)
     if not path.is_file():
         raise VideoError(f"{path}: file not found")
     if path.stat().st_size == 0:
@@ -70,13 +91,28 @@ def _open(path: Path) -> cv2.VideoCapture:
 
 
 _CAPTURE_FPS_KEYS = re.compile(
-    r"(com\.android\.capture\.fps|com\.apple\.quicktime\.capture\.fps|capture[_.]fps)\s*:\s*"
+    r"(com\.android\.capture\.fps|com\.apple\.quicktime\.capture\.fps|"
+    r"capture[_.]fps)\s*:\s*"
     r"([0-9.]+)",
     re.IGNORECASE,
 )
 
 
 _START = re.compile(r"Duration:.*?start:\s*(-?[0-9.]+)")
+_CREATED = re.compile(r"creation_time\s*:\s*(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})")
+
+
+def creation_time(header: str) -> dt.datetime | None:
+    """The container's creation_time (UTC) from the ffmpeg header; None if absent or the
+    placeholder 1970/1904 dates some encoders write."""
+    match = _CREATED.search(header)
+    if not match:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(match.group(1).replace(" ", "T"))
+    except ValueError:
+        return None
+    return when.replace(tzinfo=dt.UTC) if when.year >= 2000 else None
 
 
 def ffmpeg_header(path: Path) -> str:
@@ -140,6 +176,7 @@ def probe_video(path: Path) -> VideoInfo:
         rotation=rotation,
         capture_fps=metadata_capture_fps(path, header),
         start_s=container_start_s(header),
+        created=creation_time(header),
     )
 
 

@@ -70,16 +70,25 @@ async def upload_video(request: Request) -> Response:
     form = await request.form(max_files=1)
     video = form.get("video")
     view = form.get("view") if form.get("view") in VIEWS else "auto"
+    capture_fps, fps_error = _capture_fps(form.get("capture_fps"))
     rule = get_config(request).uploads["video"]
     files = [video] if isinstance(video, UploadFile) and video.filename else []
     folder = new_upload_folder("video")
-    saved, errors = await save_uploads(files, rule, folder)
+    saved, errors = await save_uploads(files, rule, folder) if not fps_error else ([], [])
+    if fps_error:
+        errors = [fps_error]
     job = None
     if saved:
         runner = get_jobs(request)
-        job_id = runner.submit(
-            "form", {"video": saved[0].name, "view": view}, run_form_job, str(saved[0]), view
-        )
+        if capture_fps is None:
+            job_id = runner.submit(
+                "form", {"video": saved[0].name, "view": view}, run_form_job, str(saved[0]), view
+            )
+        else:
+            job_id = runner.submit(
+                "form", {"video": saved[0].name, "view": view, "capture_fps": capture_fps},
+                run_form_job_at_capture_rate, str(saved[0]), view, capture_fps,
+            )  # fmt: skip
         job = runner.store.get(job_id)
     else:
         folder.rmdir()
@@ -89,6 +98,49 @@ async def upload_video(request: Request) -> Response:
             request, "_upload_result.html", status_code=status, job=job, upload_errors=errors
         )
     return _page(request, status, errors, job)
+
+
+def _capture_fps(raw: object) -> tuple[float | None, str | None]:
+    """The optional capture-rate field of a slow-motion upload: (value, error message)."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text:
+        return None, None
+    try:
+        value = float(text)
+    except ValueError:
+        return (
+            None,
+            f"Capture rate: {text!r} is not a number (e.g. 240 for a 240 fps slow-motion clip).",
+        )
+    if not 1 <= value <= 2000:
+        return None, f"Capture rate: {value:g} fps is outside 1-2000 fps."
+    return value, None
+
+
+def run_form_job_at_capture_rate(
+    db_url: str, job_id: int, video: str, view: str, capture_fps: float
+) -> None:
+    """The background analysis of a slow-motion clip whose real capture rate was given."""
+    from strideback.form.service import analyse_clip
+    from strideback.store.db import open_database
+    from strideback.web.jobs import JobStore, ThrottledProgress
+
+    db = open_database(db_url)
+    store = JobStore(db)
+    try:
+        progress = ThrottledProgress(store, job_id)
+        store.progress(job_id, 0, 0, "Starting the analysis")
+        result = analyse_clip(
+            db, Path(video), view=view, capture_fps=capture_fps,
+            progress=lambda done, total: progress(done, total, f"Frame {done} of {total}"),
+        )  # fmt: skip
+        store.finish(
+            job_id, {"clip_id": result.id, "view": result.view}, message="Finished: report ready"
+        )
+    except FormError as exc:
+        store.fail(job_id, str(exc))
+    except Exception as exc:  # noqa: BLE001 - recorded for the page, never a traceback
+        store.fail(job_id, f"{type(exc).__name__}: {exc}")
 
 
 def _not_found(exc: BaseException) -> bool:
