@@ -136,6 +136,9 @@ def assign_confidence(
         if refused:
             m.confidence, m.reason = NOT_MEASURABLE, "; ".join(refused)
             continue
+        if m.limit_reason:
+            level = min_level(level, LIMITED)
+            reasons.append(m.limit_reason)
         if far:
             level = min_level(level, LIMITED)
             reasons.append("far leg: often hidden by the near leg or the treadmill console")

@@ -175,25 +175,78 @@ def far_contact_lags(events: GaitEvents) -> list[float]:
     return lags
 
 
+MIN_STEP_S = 0.22  # consecutive steps (either foot) are at least this far apart
+
+
+def _relative_ankle_height(
+    lm: Landmarks, foot: str, fps: float, pelvis_y: FloatArray
+) -> FloatArray:
+    """Ankle below the pelvis, in leg lengths: free of the drift of a runner approaching or
+    receding (the whole body moves up or down the image and grows or shrinks)."""
+    scale = lowpass(
+        np.linalg.norm(lm.xy(f"{foot}_hip") - lm.xy(f"{foot}_knee"), axis=1)
+        + np.linalg.norm(lm.xy(f"{foot}_knee") - lm.xy(f"{foot}_ankle"), axis=1),
+        fps, 0.5,
+    )  # fmt: skip
+    ankle_y = lowpass(lm.xy(f"{foot}_ankle")[:, 1], fps)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = (ankle_y - pelvis_y) / scale
+    return out
+
+
 def frontal_events(lm: Landmarks, fps: float, band: float = 0.25) -> GaitEvents:
-    """Stances from the vertical foot trajectory in a front or rear view."""
+    """Stances in a front or rear view.
+
+    Midstance is where the pelvis is lowest (the body's centre of mass is lowest at
+    midstance in running); the foot in stance then is the one lower below the pelvis. Both
+    are measured relative to the body (drift of an approaching or receding runner removed:
+    the pelvis height is detrended, the ankle taken relative to the pelvis in leg lengths).
+    Contact and toe-off are where that foot enters and leaves a band just above its lowest
+    point, cut at the neighbouring midstances so a stance is always shorter than a step.
+    Falls back to each foot's lowest points when the pelvis shows no clear bounce.
+    """
+    pelvis_y = lowpass((lm.xy("left_hip")[:, 1] + lm.xy("right_hip")[:, 1]) / 2, fps)
+    trend = lowpass(pelvis_y, fps, 0.7)
+    rel = {foot: _relative_ankle_height(lm, foot, fps, pelvis_y) for foot in FEET}
+    mids = _extrema(pelvis_y - trend, fps, MIN_STEP_S)
+    feet: list[tuple[float, str]] = []
+    for pos in mids:
+        i = int(round(pos))
+        left, right = rel["left"][i], rel["right"][i]
+        if np.isfinite(left) and np.isfinite(right) and abs(left - right) > 0.03:
+            feet.append((pos, "left" if left > right else "right"))
+    if len(feet) < 6:  # no clear pelvis bounce: each foot's lowest points instead
+        feet = sorted(
+            (pos, foot) for foot in FEET for pos in _extrema(rel[foot], fps, MIN_STRIDE_S)
+        )
     stances: list[Stance] = []
-    for foot in FEET:
-        y = lowpass(lm.xy(f"{foot}_ankle")[:, 1], fps)
-        lows = _extrema(y, fps, MIN_STRIDE_S)  # largest y = lowest in the image
-        if not lows:
+    for k, (pos, foot) in enumerate(feet):
+        y = rel[foot]
+        i = int(round(pos))
+        lo = int(np.ceil(feet[k - 1][0])) if k > 0 else 0
+        hi = int(np.floor(feet[k + 1][0])) if k + 1 < len(feet) else len(y) - 1
+        finite = y[lo : hi + 1][np.isfinite(y[lo : hi + 1])]
+        if finite.size < 3 or not np.isfinite(y[i]):
             continue
-        amplitude = np.nanpercentile(y, 95) - np.nanpercentile(y, 5)
-        for pos in lows:
-            i = int(round(pos))
-            level = y[i] - band * amplitude
-            a = i
-            while a > 0 and np.isfinite(y[a - 1]) and y[a - 1] >= level:
-                a -= 1
-            b = i
-            while b < len(y) - 1 and np.isfinite(y[b + 1]) and y[b + 1] >= level:
-                b += 1
-            if b > a:
-                stances.append(Stance(foot, float(lm.t_s[a]), float(lm.t_s[b]), a, b))
+        amplitude = float(np.nanpercentile(y, 95) - np.nanpercentile(y, 5))
+        level = y[i] - band * amplitude
+        a = i
+        while a > lo and np.isfinite(y[a - 1]) and y[a - 1] >= level:
+            a -= 1
+        b = i
+        while b < hi and np.isfinite(y[b + 1]) and y[b + 1] >= level:
+            b += 1
+        if b > a:
+            stances.append(Stance(foot, float(lm.t_s[a]), float(lm.t_s[b]), a, b, mid=i))
     stances.sort(key=lambda s: s.contact_t)
-    return GaitEvents(stances=stances, forward=0, near=None)
+    return GaitEvents(stances=_shorter_than_a_step(stances), forward=0, near=None)
+
+
+def _shorter_than_a_step(stances: list[Stance]) -> list[Stance]:
+    """Drop stances that last as long as a step or longer: running has a flight phase, so
+    each contact ends before the other foot lands (a longer one is a detection error)."""
+    contacts = np.array([s.contact_t for s in stances])
+    if contacts.size < 3:
+        return stances
+    step = float(np.median(np.diff(contacts)))
+    return [s for s in stances if s.duration < step]

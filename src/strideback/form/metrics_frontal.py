@@ -1,6 +1,19 @@
 """Front/rear-view metrics at midstance: contralateral pelvic drop, hip adduction, step width,
 left-right asymmetry; and the frontal plane projection angle of a single-leg squat.
 
+Pelvic drop sign convention (the same from the front and from behind, since it compares the
+two hips' heights and ignores which image side each is on):
+
+        stance hip  o----___                 + drop: the swing-side (contralateral) hip
+                            ----___ o        sits LOWER than the stance-side hip, the
+                    |              swing     normal direction in running (healthy about
+                    | stance leg    hip      4-6 deg, injured runners about 7-8 deg in
+                   _|_                       Bramah 2018); - drop: the swing side is higher.
+
+It is measured at midstance, found where the pelvis is lowest (strideback.form.events), not
+at contact: around contact the pelvis still tilts from the previous step, which would flip
+the sign.
+
 Knee valgus is NOT computed from running video: 2D knee valgus in running is not related to
 3D knee abduction (evidence.md §6d). Pelvic drop and hip adduction from 2D are.
 """
@@ -79,11 +92,7 @@ def frontal_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, 
         )  # fmt: skip
     widths = [a[1] + b[1] for a, b in zip(offsets[:-1], offsets[1:], strict=False)]
     out["step_width"] = _metric("step_width", "Step width", widths, "hip widths")
-    crossings = [o for _, o in offsets if o < 0]
-    out["crossover"] = Metric(
-        "crossover", "Steps landing across the midline",
-        100.0 * len(crossings) / len(offsets) if offsets else None, "%", n=len(offsets),
-    )  # fmt: skip
+    out["crossover"] = crossover_metric([o for _, o in offsets])
     l_drop, r_drop = out["pelvic_drop_left_stance"].value, out["pelvic_drop_right_stance"].value
     if l_drop is not None and r_drop is not None:
         out["pelvic_drop_asymmetry"] = Metric(
@@ -91,6 +100,37 @@ def frontal_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, 
             "deg", n=min(len(drops["left"]), len(drops["right"])),
         )  # fmt: skip
     return out
+
+
+MIN_CROSSINGS = 3  # fewer crossing steps than this are not called crossover
+MIN_CROSSING_SHARE = 0.2
+MAX_OFFSET_IQR = 0.6  # hip widths: foot placement scattered more than this is not trusted
+
+
+def crossover_metric(offsets: list[float]) -> Metric:
+    """Share of steps landing across the midline (offset < 0, in hip widths from the pelvis
+    centre towards the foot's own side). Called only when at least MIN_CROSSINGS steps and
+    MIN_CROSSING_SHARE of them cross, and foot placement is not scattered (one crossing step
+    in 14 is noise, not a pattern); otherwise the share is shown as limited, without advice."""
+    n = len(offsets)
+    if n == 0:
+        return Metric("crossover", "Steps landing across the midline", None, "%")
+    crossings = sum(1 for o in offsets if o < 0)
+    q1, q3 = np.percentile(offsets, [25, 75])
+    metric = Metric(
+        "crossover", "Steps landing across the midline", 100.0 * crossings / n, "%",
+        spread=float(q3 - q1), n=n,
+    )  # fmt: skip
+    if 0 < crossings and (crossings < MIN_CROSSINGS or crossings < MIN_CROSSING_SHARE * n):
+        metric.limit_reason = (
+            f"only {crossings} of {n} steps land across the midline: too few to call crossover"
+        )
+    elif q3 - q1 > MAX_OFFSET_IQR:
+        metric.limit_reason = (
+            f"foot placement varies by {q3 - q1:.2f} hip widths between steps: too scattered "
+            "to call crossover"
+        )
+    return metric
 
 
 def fppa(hip: FloatArray, knee: FloatArray, ankle: FloatArray, other_hip: FloatArray) -> FloatArray:

@@ -127,6 +127,7 @@ class Metric:
     suggestion: str | None = None
     exercises: list[str] = field(default_factory=list)
     refused: bool = False  # outside what running allows (sanity_bounds.yaml)
+    limit_reason: str | None = None  # the metric's own reason to be at most limited
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -157,6 +158,7 @@ class Stance:
     toe_off_t: float
     contact_i: int
     toe_off_i: int
+    mid: int | None = None  # midstance frame where it was found directly (frontal views)
 
     @property
     def duration(self) -> float:
@@ -164,7 +166,7 @@ class Stance:
 
     @property
     def mid_i(self) -> int:
-        return (self.contact_i + self.toe_off_i) // 2
+        return self.mid if self.mid is not None else (self.contact_i + self.toe_off_i) // 2
 
 
 @dataclass
