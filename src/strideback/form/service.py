@@ -29,7 +29,7 @@ from strideback.form.model import FormAnalysis, FormError
 from strideback.form.report import render_report, warm_up_charts
 from strideback.store.db import Database, data_dir
 from strideback.store.form import FormClipRow
-from strideback.video.annotate import Overlay, write_annotated
+from strideback.video.annotate import EVENT_SECONDS, Overlay, write_annotated
 from strideback.video.decode import VideoError, VideoInfo, check_file, probe_video
 from strideback.video.extract import Extraction, PosePass
 
@@ -87,11 +87,11 @@ def _sha256(path: Path) -> str:
 
 
 def _overlay(analysis: FormAnalysis, lm_len: int) -> Overlay:
-    events: dict[int, str] = {}
+    events: dict[int, list[str]] = {}
     for s in analysis.events.stances:
         side = s.foot[0].upper()
-        events[s.contact_i] = f"contact {side}"
-        events[s.toe_off_i] = f"toe-off {side}"
+        events.setdefault(s.contact_i, []).append(f"contact {side}")
+        events.setdefault(s.toe_off_i, []).append(f"toe-off {side}")
     angles: dict[str, list[float | None]] = {}
     near = analysis.events.near
     if analysis.view == "side" and near:
@@ -102,7 +102,9 @@ def _overlay(analysis: FormAnalysis, lm_len: int) -> Overlay:
     footer = f"{analysis.view} view"
     if cad and cad.value and cad.confidence == "good":
         footer += f" | cadence {cad.value:.0f} steps/min"
-    return Overlay(near=near, events=events, angles=angles, footer=footer + " | StrideBack")
+    label_frames = max(4, round(EVENT_SECONDS * analysis.fps))
+    return Overlay(near=near, events=events, angles=angles, footer=footer + " | StrideBack",
+                   frames=lm_len, event_frames=label_frames)  # fmt: skip
 
 
 def analyse_clip(

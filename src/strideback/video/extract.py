@@ -53,9 +53,9 @@ from strideback.video.decode import (
 Array = npt.NDArray[Any]  # an image or landmark array
 
 Progress = Callable[[int, int], None]
-DEFAULT_MAX_SIDE = 640  # pose input: a runner filling 40% of the height is ~256 px, the
-# size of the model's input crop
-PREVIEW_MAX_SIDE = 480  # frames kept for the annotated video (cheaper to encode and draw)
+DEFAULT_MAX_SIDE = 720  # pose input: a runner filling 40% of the height is ~290 px, above
+# the model's 256 px input crop; also the annotated video's size
+PREVIEW_MAX_SIDE = 720  # annotated video: 720 px on the long side (or the source's size)
 MIN_FRAMES_PER_WORKER = 90
 
 
