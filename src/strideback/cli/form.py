@@ -139,7 +139,12 @@ def compare(
         console.print(f"[yellow]warning:[/] {w}")
     table = Table("metric", f"clip {a}", f"clip {b}", "change", "real change?")
     for c in comp.changes:
-        verdict = "-" if c.exceeds_error is None else ("yes" if c.exceeds_error else "no (noise)")
+        if c.exceeds_error is None:
+            verdict = "-" if c.difference is None else "not comparable"
+        else:
+            verdict = "yes" if c.exceeds_error else "no (noise)"
+        if c.confidence == "limited" and c.exceeds_error is not None:
+            verdict += " (limited)"
         table.add_row(c.label, _fmt(c.a), _fmt(c.b), _fmt(c.difference), verdict)
     console.print(table)
 

@@ -307,6 +307,7 @@ def compare_clips(db: Database, a: int, b: int) -> Comparison:
         return compare_metrics(
             a, json.loads(ra.metrics_json), ra.capture_fps, ra.view,
             b, json.loads(rb.metrics_json), rb.capture_fps, rb.view,
+            runner_a=ra.runner, runner_b=rb.runner,
         )  # fmt: skip
 
 
