@@ -33,6 +33,7 @@ VARIANTS = {
     "feet_cut": (7.0, "crop=720:1060:0:0,scale=360:530", []),
     "small": (7.0, "scale=162:288,pad=360:640:99:340", []),
     "ntsc60": (6.0, "scale=360:640,fps=60000/1001", []),
+    "hfr120": (6.0, "scale=360:640,fps=120", []),
 }
 
 
@@ -144,3 +145,18 @@ def test_5994_fps_clip_counts_as_60_and_keeps_its_cadence(clips: dict) -> None:
     cad = res.metrics["cadence"]
     assert cad.confidence == "good" and cad.value == pytest.approx(TRUE_CADENCE, rel=0.015)
     assert_no_advice_from_weak_metrics(res)
+
+
+def test_120_fps_clip_poses_every_other_frame_and_refines_events(clips: dict, db) -> None:  # noqa: ANN001
+    """End to end through the service: pose on every 2nd frame, then at the full rate
+    around each contact and toe-off; the cadence stays right."""
+    import json
+
+    from strideback.form.service import analyse_clip
+
+    result = analyse_clip(db, clips["hfr120"], out_dir=clips["hfr120"].parent / "out120")
+    data = json.loads(result.metrics_json.read_text())
+    assert data["clip"]["pose_every"] == 2 and data["clip"]["first_pose_seconds"] > 0
+    cad = data["metrics"]["cadence"]
+    assert cad["confidence"] == "good" and cad["value"] == pytest.approx(TRUE_CADENCE, rel=0.015)
+    assert 180 <= data["metrics"]["contact_time"]["value"] <= 320  # groundtruth's band

@@ -151,3 +151,25 @@ def test_timeline_marks_events_and_the_current_frame() -> None:
     row = frame[720 - 30]
     assert row[8].any() and row[404 - 8].any()  # ticks at both ends
     assert (frame[720 - 36 : 720 - 24, 8 + round(388 * 50 / 99)] == 255).all()  # the cursor
+
+
+@pytest.mark.parametrize("fps, k", [(30.0, 1), (59.94, 1), (60.0, 1), (119.88, 2), (240.0, 4),
+                                    (480.0, 8)])  # fmt: skip
+def test_pose_runs_on_at_most_about_60_frames_per_second(fps: float, k: int) -> None:
+    from strideback.video.extract import pose_stride
+
+    assert pose_stride(fps) == k
+
+
+def test_frames_not_posed_are_interpolated_in_time_and_never_across_a_missing_person() -> None:
+    from strideback.video.extract import interpolate_unposed
+
+    t = np.arange(9) / 240.0
+    pts = np.full((9, 33, 4), np.nan)
+    posed = np.zeros(9, bool)
+    posed[::4] = True  # frames 0, 4, 8
+    pts[0], pts[4] = 0.0, 1.0  # frame 8: posed, no person found
+    out = interpolate_unposed(t, pts, posed)
+    assert np.allclose(out[1:4, 0, 0], [0.25, 0.5, 0.75])
+    assert np.isnan(out[5:8]).all()  # no interpolation towards a frame without a person
+    assert np.isnan(out[8]).all()

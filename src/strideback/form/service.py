@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +213,17 @@ def _finish(
         ex.landmarks, view=view, container_fps=info.fps, capture_fps=capture, task=task,
         source=str(video), capture_source=capture_source,
     )  # fmt: skip
+    if job.pose_every > 1 and analysis.events.stances:
+        # Pose ran on every k-th frame: run it at the full frame rate around each contact
+        # and toe-off, then analyse again with those frames.
+        k = job.pose_every
+        frames = [f for s in analysis.events.stances for e in (s.contact_i, s.toe_off_i)
+                  for f in range(e - k, e + k + 1)]  # fmt: skip
+        ex = replace(ex, landmarks=job.refine(frames))
+        analysis = analyse_landmarks(
+            ex.landmarks, view=view, container_fps=info.fps, capture_fps=capture, task=task,
+            source=str(video), capture_source=capture_source,
+        )  # fmt: skip
     n = len(ex.landmarks)
     analysis_s = time.perf_counter() - clock
     ex.landmarks.save(target / LANDMARKS_NPZ)
@@ -236,6 +247,7 @@ def _finish(
             "time_scale": analysis.time_scale, "width": info.width, "height": info.height,
             "rotation": info.rotation, "frames": n, "pose_backend": ex.landmarks.backend,
             "near_leg": analysis.events.near, "pose_seconds": round(ex.seconds, 2),
+            "pose_every": job.pose_every, "first_pose_seconds": job.first_pose_s,
             "analysis_seconds": round(analysis_s, 2),
             "report_and_video_seconds": round(annotate_s, 2),
         },

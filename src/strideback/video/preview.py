@@ -58,6 +58,15 @@ class PreviewStore:
             data = np.frombuffer(self._file.read(length), np.uint8)
             yield cv2.imdecode(data, cv2.IMREAD_COLOR)
 
+    def frames_at(self, indices: list[int]) -> Iterator[Array]:
+        """The frames at the given indices, in the order given."""
+        self._file.flush()
+        for i in indices:
+            offset, length = self._spans[i]
+            self._file.seek(offset)
+            data = np.frombuffer(self._file.read(length), np.uint8)
+            yield cv2.imdecode(data, cv2.IMREAD_COLOR)
+
     def close(self) -> None:
         self._file.close()
         self.path.unlink(missing_ok=True)
