@@ -103,3 +103,22 @@ def test_upload_page_has_a_capture_rate_field_and_checks_it(client: TestClient) 
         files=[("video", ("clip.mp4", b"\x00" * 64, "video/mp4"))],
     )
     assert r.status_code == 422 and "is not a number" in r.text
+
+
+def test_native_opencv_and_ffmpeg_noise_is_silenced(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    bad = tmp_path / "notes.mp4"
+    bad.write_bytes(b"this is not a video\n" * 50)
+    cli = Path(sys.executable).with_name("strideback")
+    proc = subprocess.run(
+        [str(cli), "--db", f"sqlite:///{tmp_path / 'db.sqlite3'}", "form", str(bad)],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "STRIDEBACK_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    text = " ".join((proc.stdout + proc.stderr).split())  # Rich wraps long lines
+    assert proc.returncode == 1
+    assert text.startswith("error:") and text.count("error:") == 1, text
+    assert "not a video file" in text
+    assert "WARN" not in text and "moov" not in text and "cap.cpp" not in text, text

@@ -13,6 +13,7 @@ variable-frame-rate phone clips keep their timing):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import queue
@@ -35,6 +36,9 @@ import numpy as np
 import numpy.typing as npt
 
 Array = npt.NDArray[Any]  # an image or landmark array
+
+with contextlib.suppress(AttributeError):  # cv2 may have been imported before the variables
+    cv2.setLogLevel(2)  # 2 = errors only
 
 
 class VideoError(Exception):
