@@ -168,3 +168,16 @@ def test_judge_speed_tells_missed_steps_and_walking_from_slow_motion() -> None:
     assert missed.verdict == "steps missed" and "not slow motion" in missed.message
     assert judge_speed(110, 62, 60).verdict == "walking"
     assert judge_speed(300, 30, 60).verdict == "too fast"
+
+
+def test_step_width_and_crossover_are_downgraded_by_failed_checks() -> None:
+    lm = synthetic_rear(drop_deg=5.0, add_deg=5.0, crossover=True)
+    for j in ("left_heel", "right_heel", "left_foot_index", "right_foot_index"):
+        lm.points[:, JOINTS.index(j), 3] = 0.5  # feet partly hidden: a warning
+    res = analyse_landmarks(lm, container_fps=60.0)
+    assert _checks(res)["feet_visible"].status == "warn"
+    for name in ("step_width", "crossover", "pelvic_drop"):
+        m = res.metrics[name]
+        assert m.confidence == "limited" and "feet visibility 0.50" in m.reason, name
+    assert not res.metrics["crossover"].attention  # 100% crossing, but not from limited data
+    assert_no_advice_from_weak_metrics(res)
