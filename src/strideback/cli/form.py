@@ -9,6 +9,7 @@ strideback metronome --spm N --minutes M FILE.wav
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -51,24 +52,38 @@ def analyse(
     from strideback.form.service import FormError, analyse_clip
 
     db = get_db()
+    bar = Progress(
+        TextColumn("[bold]form[/] {task.description}"), BarColumn(),
+        TextColumn("{task.completed}/{task.total} frames"), TimeRemainingColumn(),
+        console=console, transient=True, disable=as_json,
+    )  # fmt: skip
+    job = bar.add_task(video.name, total=None)
+
+    def progress(done: int, total: int) -> None:
+        if not bar.live.is_started:  # shown from the first frame: an early refusal is one line
+            bar.start()
+        bar.update(job, completed=done, total=total)
+
     try:
-        with Progress(
-            TextColumn("[bold]form[/] {task.description}"), BarColumn(),
-            TextColumn("{task.completed}/{task.total} frames"), TimeRemainingColumn(),
-            console=console, transient=True, disable=as_json,
-        ) as bar:  # fmt: skip
-            job = bar.add_task(video.name, total=None)
-            result = analyse_clip(
-                db, video, view=view, out_dir=out, capture_fps=capture_fps, task=task,
-                progress=lambda done, total: bar.update(job, completed=done, total=total),
-            )  # fmt: skip
+        result = analyse_clip(
+            db, video, view=view, out_dir=out, capture_fps=capture_fps, task=task,
+            progress=progress,
+        )  # fmt: skip
     except FormError as exc:
+        _stop(bar)
         _fail(str(exc), as_json)
         return
+    finally:
+        _stop(bar)
     if as_json:
         print_json(result.to_dict())
         return
     _print_result(result)
+
+
+def _stop(bar: Any) -> None:
+    if bar.live.is_started:
+        bar.stop()
 
 
 def _fail(message: str, as_json: bool) -> None:
