@@ -1,12 +1,21 @@
 """Benchmark the form pipeline (not a test): decode alone, pose alone, whole pipeline.
 
     .venv/bin/python bench/bench_form.py [--clip PATH] [--skip-1080p] [--workers N]
+    .venv/bin/python bench/bench_form.py --targets     # issue 11's targets only (~3 min)
 
 Prints frames/s and real-time factor (clip seconds / wall seconds; > 1 is faster than real
 time), CPU seconds of the pipeline's whole process tree (on a machine shared with other work
 the wall time depends on the load, the CPU time much less), the load average, and peak RSS.
-Besides the shared clip it makes a 30 s 1080p 60 fps clip by upscaling and looping the
-shared one (into bench/.cache/, not committed).
+Besides the shared clip it makes 1080p clips by upscaling and looping the shared one (into
+bench/.cache/, not committed): 30 s at 60 fps, 6.5 s at 60 fps (a typical phone clip), 30 s
+at 240 fps and 8 s at 240 fps (the 30 fps source's frames repeated: a stand-in for a real
+240 fps clip, which none of the shared data is).
+
+`--targets` prints the figures of issue 11's targets (2 cores): 30 s 1080p60 end to end
+<= 12 s wall, 30 s 1080p240 <= 25 s, peak RSS of the process tree <= 1 GB, time before the
+first pose frame <= 1.5 s, 6.5 s 1080p60 end to end <= 4.5 s; and the accuracy check of
+posing ~60 frames/s plus refinement at the full rate against posing every frame of the 8 s
+240 fps clip (cadence within 0.5 steps/min, contact time within 5 ms).
 
 Memory: the whole pipeline runs in a fresh child process (`--pipeline-only`), so the
 decode/pose micro-benchmarks above do not inflate its figures; a psutil thread samples that
@@ -34,17 +43,21 @@ SHARED_CLIP = REPO.parent / "shared" / "data" / "videos" / "zz_male_side.mp4"
 CACHE = REPO / "bench" / ".cache"
 
 
-def make_1080p60(src: Path, seconds: float = 30.0) -> Path:
+def make_1080p60(src: Path, seconds: float = 30.0, fps: int = 60) -> Path:
+    """A 1080x1920 clip of `seconds` at `fps` from the shared clip (looped, upscaled)."""
     import imageio_ffmpeg
 
-    out = CACHE / "bench_1080p60_30s.mp4"
+    name = "bench_1080p60_30s.mp4" if (seconds, fps) == (30.0, 60) else (
+        f"bench_1080p{fps}_{seconds:g}s.mp4"
+    )  # fmt: skip
+    out = CACHE / name
     if out.exists():
         return out
     CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / ".gitignore").write_text("*\n")
     cmd = [
         imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-stream_loop", "-1",
-        "-i", str(src), "-t", str(seconds), "-vf", "scale=1080:1920:flags=bicubic,fps=60",
+        "-i", str(src), "-t", str(seconds), "-vf", f"scale=1080:1920:flags=bicubic,fps={fps}",
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", str(out),
     ]  # fmt: skip
     subprocess.run(cmd, check=True)
@@ -117,7 +130,7 @@ def quiet_stderr():  # type: ignore[no-untyped-def]
         os.close(saved)
 
 
-def bench_pipeline(clip: Path, workers: int | None) -> dict:
+def bench_pipeline(clip: Path, workers: int | None, pose_fps: float | None = None) -> dict:
     """Run analyse_clip in this process (the child started by `pipeline_in_child`)."""
     import json
 
@@ -126,15 +139,16 @@ def bench_pipeline(clip: Path, workers: int | None) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         db = open_database(f"sqlite:///{tmp}/bench.sqlite3")
-        if workers is not None:
+        if workers is not None or pose_fps is not None:
             import strideback.form.service as svc
 
             original = svc.PosePass
+            extra = {k: v for k, v in (("workers", workers), ("pose_fps", pose_fps)) if v}
 
-            def with_workers(*a, **k):  # type: ignore[no-untyped-def]
-                return original(*a, **{**k, "workers": workers})
+            def with_options(*a, **k):  # type: ignore[no-untyped-def]
+                return original(*a, **{**k, **extra})
 
-            svc.PosePass = with_workers  # type: ignore[assignment,misc]
+            svc.PosePass = with_options  # type: ignore[assignment,misc]
         t0 = time.perf_counter()
         result = analyse_clip(db, clip, out_dir=Path(tmp) / "out")
         wall = time.perf_counter() - t0
@@ -144,6 +158,8 @@ def bench_pipeline(clip: Path, workers: int | None) -> dict:
         "frames": info["frames"], "wall_s": wall, "cadence": data["metrics"]["cadence"]["value"],
         "pose_s": info["pose_seconds"],
         "report_and_video_s": info.get("report_and_video_seconds", float("nan")),
+        "contact_ms": data["metrics"].get("contact_time", {}).get("value"),
+        "first_pose_s": info.get("first_pose_seconds"), "pose_every": info.get("pose_every"),
     }  # fmt: skip
 
 
@@ -193,7 +209,9 @@ class TreeSampler:
         self._thread.join()
 
 
-def pipeline_in_child(clip: Path, workers: int | None) -> tuple[dict, TreeSampler, float]:
+def pipeline_in_child(
+    clip: Path, workers: int | None, pose_fps: float | None = None
+) -> tuple[dict, TreeSampler, float]:
     """Run the pipeline in a fresh interpreter; returns its figures, the memory sampler and the
     CPU seconds of the whole child tree (getrusage of waited-for children)."""
     import json
@@ -201,6 +219,8 @@ def pipeline_in_child(clip: Path, workers: int | None) -> tuple[dict, TreeSample
     cmd = [sys.executable, str(Path(__file__).resolve()), "--pipeline-only", "--clip", str(clip)]
     if workers is not None:
         cmd += ["--workers", str(workers)]
+    if pose_fps is not None:
+        cmd += ["--pose-fps", str(pose_fps)]
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     own0 = time.process_time()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -258,11 +278,44 @@ def run(clip: Path, workers: int | None) -> None:
               f"CPU {mem.cpu.get((pid, name), 0):5.1f} s")  # fmt: skip
 
 
+def targets(src: Path, workers: int | None) -> None:
+    """Issue 11's targets, each from a fresh child process (see the module doc)."""
+    rows = [("6.5 s 1080p60", make_1080p60(src, 6.5, 60), 4.5),
+            ("30 s 1080p60", make_1080p60(src, 30.0, 60), 12.0),
+            ("30 s 1080p240", make_1080p60(src, 30.0, 240), 25.0)]  # fmt: skip
+    print(f"{load_average()} at the start (the machine is shared: wall times are noisy)")
+    worst_rss = 0
+    for label, clip, limit in rows:
+        res, mem, cpu = pipeline_in_child(clip, workers)
+        worst_rss = max(worst_rss, mem.tree_peak)
+        print(
+            f"  {label:<14} end to end {res['wall_s']:5.1f} s wall (target <= {limit:g} s), "
+            f"CPU {cpu:5.1f} s, first pose frame after {res['first_pose_s'] or 0:.2f} s "
+            f"(target <= 1.5 s), pose on every {res['pose_every']} frame(s), peak RSS "
+            f"{mem.tree_peak / 2**20:.0f} MB, cadence {res['cadence']:.1f}; {load_average()}"
+        )
+    print(f"  peak RSS of the process tree, worst of the three: {worst_rss / 2**20:.0f} MB "
+          "(target <= 1024 MB)")  # fmt: skip
+    clip = make_1080p60(src, 8.0, 240)
+    fast, _, cpu_fast = pipeline_in_child(clip, workers)
+    full, _, cpu_full = pipeline_in_child(clip, workers, pose_fps=10_000.0)
+    d_cad = abs(fast["cadence"] - full["cadence"])
+    d_ct = abs((fast["contact_ms"] or 0) - (full["contact_ms"] or 0))
+    print(f"  8 s 1080p240, pose ~60 frames/s + refinement vs every frame: cadence "
+          f"{fast['cadence']:.2f} vs {full['cadence']:.2f} steps/min (diff {d_cad:.2f}, "
+          f"limit 0.5: {'ok' if d_cad <= 0.5 else 'FAIL'}), contact time "
+          f"{fast['contact_ms']:.1f} vs {full['contact_ms']:.1f} ms (diff {d_ct:.1f}, limit 5: "
+          f"{'ok' if d_ct <= 5 else 'FAIL'}); wall {fast['wall_s']:.1f} vs {full['wall_s']:.1f} s, "
+          f"CPU {cpu_fast:.1f} vs {cpu_full:.1f} s")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, default=SHARED_CLIP)
     parser.add_argument("--skip-1080p", action="store_true")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--targets", action="store_true", help="issue 11's targets only")
+    parser.add_argument("--pose-fps", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--pipeline-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.clip.is_file():
@@ -270,7 +323,10 @@ def main() -> None:
     if args.pipeline_only:  # the child process of pipeline_in_child
         import json
 
-        print(json.dumps(bench_pipeline(args.clip, args.workers)))
+        print(json.dumps(bench_pipeline(args.clip, args.workers, args.pose_fps)))
+        return
+    if args.targets:
+        targets(args.clip, args.workers)
         return
     import os
 

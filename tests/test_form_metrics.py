@@ -10,8 +10,7 @@ from strideback.form.analysis import analyse_landmarks
 from strideback.form.events import frontal_events, side_events
 from strideback.form.metrics_frontal import fppa, frontal_metrics, hip_adduction, pelvic_drop
 from strideback.form.metrics_side import side_metrics
-from strideback.form.model import FormError
-from strideback.video.pose import JOINTS, Landmarks
+from strideback.form.model import JOINTS, FormError, Landmarks
 
 THIGH, SHANK, FOOT = 200.0, 200.0, 60.0
 
@@ -200,7 +199,8 @@ def test_slow_motion_detected_and_capture_fps_fixes_it() -> None:
     lm, truth = synthetic_side(fps=120.0, seconds=8.0)
     played = Landmarks(lm.t_s * 4, lm.points, lm.width, lm.height)  # 120 fps played at 30
     res = analyse_landmarks(played, container_fps=30.0)
-    assert any(c.name == "slow_motion" and "--capture-fps 120" in c.message for c in res.quality)
+    check = {c.name: c for c in res.quality}["capture_rate"]
+    assert check.status == "warn" and "--capture-fps 120" in check.message, check.message
     assert res.metrics["cadence"].confidence == "not measurable"
     fixed = analyse_landmarks(played, container_fps=30.0, capture_fps=120.0)
     assert fixed.metrics["cadence"].value == pytest.approx(float(truth["cadence"]), rel=0.005)
@@ -282,7 +282,7 @@ def test_far_leg_contact_bias_does_not_reach_step_times() -> None:
     assert check.status == "warn" and check.value == pytest.approx(67, abs=12)
     m = biased.metrics
     assert m["contact_time_far"].confidence == "not measurable"
-    assert m["contact_time_far"].finding.startswith("Not measurable: the far foot")
+    assert m["contact_time_far"].finding.startswith("Not measurable: far-leg (right) contacts")
     # Step times come from the near leg's strides: no alternation, a credible spread.
     step_ms = 1000.0 / (2 * 1.4)
     assert m["step_time"].value == pytest.approx(step_ms, abs=5)
@@ -298,7 +298,8 @@ def test_far_leg_contact_bias_does_not_reach_step_times() -> None:
 
 def synthetic_rear(
     drop_deg: float, add_deg: float, fps: float = 60.0, seconds: float = 8.0,
-    noise_px: float = 0.0, drop_every: int = 0, crossover: bool = False,
+    noise_px: float = 0.0, drop_every: int = 0, crossover: bool = False, bounce_px: float = 10.0,
+    drift_px_s: float = 0.0, shrink_per_s: float = 0.0,
 ) -> Landmarks:  # fmt: skip
     """A runner seen from behind (left hip on image-left). At each midstance the pelvis tilts
     by `drop_deg` (swing side lower) and the stance femur adducts by `add_deg`."""
@@ -312,6 +313,7 @@ def synthetic_rear(
     w_right = np.clip(np.cos(2 * np.pi * (phase - 0.75)), 0, None)
     tilt = np.radians(drop_deg) * (w_left - w_right)  # + : right hip lower (left stance)
     half = width / 2
+    hy = hy + bounce_px * np.cos(4 * np.pi * (phase - 0.25))  # pelvis lowest at midstance
     lh = np.stack([cx - half * np.cos(tilt), hy - half * np.sin(tilt)], 1)
     rh = np.stack([cx + half * np.cos(tilt), hy + half * np.sin(tilt)], 1)
     for side, hip, other, w in (("left", lh, rh, w_left), ("right", rh, lh, w_right)):
@@ -337,7 +339,12 @@ def synthetic_rear(
         pts[:, j, :2] = np.stack([cx + sign * 110.0 + 0 * t, hy - 300.0 + 0 * t], 1)
         pts[:, j, 2:] = (0.0, 0.95)
     j = JOINTS.index("nose")
-    pts[:, j, :2], pts[:, j, 2:] = (cx, hy - 380.0), (0.0, 0.95)
+    pts[:, j, :2], pts[:, j, 2:] = np.stack([cx + 0 * t, hy - 380.0], 1), (0.0, 0.95)
+    if drift_px_s or shrink_per_s:  # a runner receding: moves up the image and shrinks
+        zoom = (1.0 - shrink_per_s * t)[:, None]
+        anchor = np.array([cx, 900.0])
+        pts[..., :2] = anchor + (pts[..., :2] - anchor) * zoom[:, :, None]
+        pts[..., 1] -= (drift_px_s * t)[:, None]
     if noise_px:
         pts[..., :2] += rng.normal(0, noise_px, size=pts[..., :2].shape)
     if drop_every:
@@ -393,3 +400,51 @@ def test_fppa_sign_medial_positive() -> None:
     knee_lateral = np.array([[-30.0, 200.0]])
     assert fppa(hip, knee_medial, ankle, other)[0] > 15
     assert fppa(hip, knee_lateral, ankle, other)[0] < -15
+
+
+# --- front / back view: drift, stance < step, pelvic-drop sign, crossover ---------------
+
+
+@pytest.mark.parametrize("drop_deg", [7.0, -4.0])
+def test_pelvic_drop_sign_on_a_synthetic_sequence_with_a_known_drop(drop_deg: float) -> None:
+    """+ = the swing-side hip lower than the stance-side hip at midstance (normal running);
+    the synthetic runner's swing hip is lowered by `drop_deg` at every midstance."""
+    for view_lm in (synthetic_rear(drop_deg=drop_deg, add_deg=5.0),):
+        res = analyse_landmarks(view_lm, container_fps=60.0)
+        assert res.metrics["pelvic_drop"].value == pytest.approx(drop_deg, abs=1.0)
+        for side in ("left", "right"):
+            value = res.metrics[f"pelvic_drop_{side}_stance"].value
+            assert value == pytest.approx(drop_deg, abs=1.0), side
+
+
+def test_receding_runner_drift_is_removed_before_stance_detection() -> None:
+    """Moving up the image by 40 px/s and shrinking 4 %/s (running away from the camera)."""
+    lm = synthetic_rear(drop_deg=6.0, add_deg=5.0, drift_px_s=40.0, shrink_per_s=0.04)
+    events = frontal_events(lm, 60.0)
+    assert len(events.for_foot("left")) >= 9 and len(events.for_foot("right")) >= 9
+    contacts = np.array([s.contact_t for s in events.stances])
+    step = float(np.median(np.diff(contacts)))
+    assert step == pytest.approx(1 / 2.8, rel=0.05)
+    assert all(s.duration < step for s in events.stances)  # stance shorter than a step
+    feet = [s.foot for s in events.stances]
+    assert all(a != b for a, b in zip(feet, feet[1:], strict=False))  # left, right, left...
+    m = frontal_metrics(lm, events, 60.0)
+    assert m["pelvic_drop"].value == pytest.approx(6.0, abs=1.5)
+
+
+def test_one_crossing_step_is_not_called_crossover() -> None:
+    from strideback.form.metrics_frontal import crossover_metric
+    from strideback.form.reference import attach_findings
+
+    one = crossover_metric([0.2] * 13 + [-0.1])
+    many = crossover_metric([-0.15] * 10 + [0.1] * 4)
+    assert one.limit_reason and "only 1 of 14" in one.limit_reason
+    assert many.limit_reason is None
+    metrics = {"crossover": one}
+    from strideback.form.confidence import assign_confidence
+
+    lm = synthetic_rear(drop_deg=5.0, add_deg=5.0)
+    assign_confidence(metrics, [], lm, None)
+    attach_findings(metrics)
+    assert one.confidence == "limited" and "too few to call crossover" in one.reason
+    assert not one.attention and one.suggestion is None and not one.exercises

@@ -77,7 +77,7 @@ def test_single_worker_draws_the_annotated_video(short_clip: Path, tmp_path: Pat
         n = len(ex.landmarks)
         assert n == 165 and ex.landmarks.detected.mean() > 0.9
         assert done and done[-1] == n
-        overlay = Overlay(near="left", events={10: "contact L"},
+        overlay = Overlay(near="left", events={10: ["contact L"]},
                           angles={"left knee flexion": [20.0] * n}, footer="test")  # fmt: skip
         job.annotate(ex.landmarks, overlay, fps=ex.info.fps)
         out = job.annotated(tmp_path / "annotated.mp4")
@@ -89,15 +89,15 @@ def test_single_worker_draws_the_annotated_video(short_clip: Path, tmp_path: Pat
     count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
     size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
     cap.release()
-    assert count == n and size == ex.preview_size == (270, 480)
+    assert count == n and size == ex.preview_size == (404, 720)  # 720 px long side
 
 
 def test_annotation_falls_back_to_one_process(short_clip: Path, tmp_path: Path) -> None:
     """If the workers cannot draw the video, it is drawn again from the clip, not lost."""
+    from strideback.form.model import JOINTS, Landmarks
     from strideback.form.service import _annotate
     from strideback.video.decode import probe_video
     from strideback.video.extract import Extraction
-    from strideback.video.pose import JOINTS, Landmarks
 
     info = probe_video(short_clip)
     n = 165
@@ -114,3 +114,62 @@ def test_annotation_falls_back_to_one_process(short_clip: Path, tmp_path: Path) 
     cap = cv2.VideoCapture(str(out))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == n
     cap.release()
+
+
+def test_event_labels_stack_newest_first_and_never_hide_each_other() -> None:
+    from strideback.video.annotate import recent_events
+
+    ov = Overlay(near=None, events={10: ["contact L"], 12: ["toe-off R", "contact R"]},
+                 angles={}, footer="", frames=100, event_frames=8)  # fmt: skip
+    assert recent_events(ov, 9) == []
+    assert recent_events(ov, 11) == [(1, "contact L")]
+    shown = recent_events(ov, 13)
+    assert [label for _, label in shown] == ["toe-off R", "contact R", "contact L"]
+    assert recent_events(ov, 18) == [(6, "toe-off R"), (6, "contact R")]  # L has expired
+
+
+def test_front_back_views_draw_left_and_right_in_two_colours() -> None:
+    from strideback.form.model import J
+    from strideback.video.annotate import LEFT_COLOUR, RIGHT_COLOUR, _bones
+
+    colours = {(a, b): c for a, b, c in _bones(None)}
+    assert colours[(J["left_hip"], J["left_knee"])] == LEFT_COLOUR
+    assert colours[(J["right_hip"], J["right_knee"])] == RIGHT_COLOUR
+    assert LEFT_COLOUR != RIGHT_COLOUR
+    side = {(a, b): c for a, b, c in _bones("left")}
+    assert side[(J["left_hip"], J["left_knee"])] != side[(J["right_hip"], J["right_knee"])]
+
+
+def test_timeline_marks_events_and_the_current_frame() -> None:
+    from strideback.video.annotate import _draw
+
+    frame = np.zeros((720, 404, 3), np.uint8)
+    pts = np.full((33, 4), np.nan)
+    ov = Overlay(near=None, events={0: ["contact L"], 99: ["contact R"]}, angles={},
+                 footer="", frames=100)  # fmt: skip
+    _draw(frame, pts, 1.0, 50, ov)
+    row = frame[720 - 30]
+    assert row[8].any() and row[404 - 8].any()  # ticks at both ends
+    assert (frame[720 - 36 : 720 - 24, 8 + round(388 * 50 / 99)] == 255).all()  # the cursor
+
+
+@pytest.mark.parametrize("fps, k", [(30.0, 1), (59.94, 1), (60.0, 1), (119.88, 2), (240.0, 4),
+                                    (480.0, 8)])  # fmt: skip
+def test_pose_runs_on_at_most_about_60_frames_per_second(fps: float, k: int) -> None:
+    from strideback.video.extract import pose_stride
+
+    assert pose_stride(fps) == k
+
+
+def test_frames_not_posed_are_interpolated_in_time_and_never_across_a_missing_person() -> None:
+    from strideback.video.extract import interpolate_unposed
+
+    t = np.arange(9) / 240.0
+    pts = np.full((9, 33, 4), np.nan)
+    posed = np.zeros(9, bool)
+    posed[::4] = True  # frames 0, 4, 8
+    pts[0], pts[4] = 0.0, 1.0  # frame 8: posed, no person found
+    out = interpolate_unposed(t, pts, posed)
+    assert np.allclose(out[1:4, 0, 0], [0.25, 0.5, 0.75])
+    assert np.isnan(out[5:8]).all()  # no interpolation towards a frame without a person
+    assert np.isnan(out[8]).all()

@@ -21,8 +21,7 @@ from typer.testing import CliRunner
 from strideback.cli import app
 from strideback.form.geometry import flexion
 from strideback.form.metrics_side import knee_flexion_series, stance_peak_window
-from strideback.form.model import Stance
-from strideback.video.pose import Landmarks
+from strideback.form.model import Landmarks, Stance
 
 CLIP = "zz_male_side.mp4"
 

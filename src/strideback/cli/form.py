@@ -9,6 +9,7 @@ strideback metronome --spm N --minutes M FILE.wav
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -51,24 +52,46 @@ def analyse(
     from strideback.form.service import FormError, analyse_clip
 
     db = get_db()
+    bar = Progress(
+        TextColumn("[bold]form[/] {task.description}"), BarColumn(),
+        TextColumn("{task.completed}/{task.total} frames"), TimeRemainingColumn(),
+        console=console, transient=True, disable=as_json,
+    )  # fmt: skip
+    job = bar.add_task(video.name, total=None)
+
+    def progress(done: int, total: int) -> None:
+        if not bar.live.is_started:  # shown from the first frame: an early refusal is one line
+            bar.start()
+        bar.update(job, completed=done, total=total)
+
     try:
-        with Progress(
-            TextColumn("[bold]form[/] {task.description}"), BarColumn(),
-            TextColumn("{task.completed}/{task.total} frames"), TimeRemainingColumn(),
-            console=console, transient=True, disable=as_json,
-        ) as bar:  # fmt: skip
-            job = bar.add_task(video.name, total=None)
-            result = analyse_clip(
-                db, video, view=view, out_dir=out, capture_fps=capture_fps, task=task,
-                progress=lambda done, total: bar.update(job, completed=done, total=total),
-            )  # fmt: skip
+        result = analyse_clip(
+            db, video, view=view, out_dir=out, capture_fps=capture_fps, task=task,
+            progress=progress,
+        )  # fmt: skip
     except FormError as exc:
-        fail(str(exc))
+        _stop(bar)
+        _fail(str(exc), as_json)
         return
+    finally:
+        _stop(bar)
     if as_json:
         print_json(result.to_dict())
         return
     _print_result(result)
+
+
+def _stop(bar: Any) -> None:
+    if bar.live.is_started:
+        bar.stop()
+
+
+def _fail(message: str, as_json: bool) -> None:
+    """One clear error: as a JSON object on stdout with --json, else one red line."""
+    if as_json:
+        print_json({"error": message})
+        raise typer.Exit(1)
+    fail(message)
 
 
 def _print_result(result) -> None:  # type: ignore[no-untyped-def]
@@ -122,7 +145,7 @@ def compare(
     try:
         comp = compare_clips(get_db(), a, b)
     except FormError as exc:
-        fail(str(exc))
+        _fail(str(exc), as_json)
         return
     if as_json:
         print_json(comp.to_dict())
@@ -131,10 +154,18 @@ def compare(
         console.print(f"[yellow]warning:[/] {w}")
     table = Table("metric", f"clip {a}", f"clip {b}", "change", "real change?")
     for c in comp.changes:
-        fmt = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
-        verdict = "-" if c.exceeds_error is None else ("yes" if c.exceeds_error else "no (noise)")
-        table.add_row(c.label, fmt(c.a), fmt(c.b), fmt(c.difference), verdict)
+        if c.exceeds_error is None:
+            verdict = "-" if c.difference is None else "not comparable"
+        else:
+            verdict = "yes" if c.exceeds_error else "no (noise)"
+        if c.confidence == "limited" and c.exceeds_error is not None:
+            verdict += " (limited)"
+        table.add_row(c.label, _fmt(c.a), _fmt(c.b), _fmt(c.difference), verdict)
     console.print(table)
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3g}"
 
 
 @form_app.command("list")
@@ -161,7 +192,7 @@ def show(clip_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
     try:
         result = get_clip(get_db(), clip_id)
     except FormError as exc:
-        fail(str(exc))
+        _fail(str(exc), as_json)
         return
     print_json(result.to_dict()) if as_json else _print_result(result)
 

@@ -19,8 +19,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from strideback.form.geometry import lowpass, parabolic_peak, smooth_xy
-from strideback.form.model import GaitEvents, Stance
-from strideback.video.pose import Landmarks
+from strideback.form.model import FloatArray, GaitEvents, Landmarks, Stance
 
 FEET = ("left", "right")
 MIN_STRIDE_S = 0.45  # one foot's contacts are at least this far apart (running)
@@ -49,7 +48,7 @@ def near_leg(lm: Landmarks) -> str:
     return "left" if vis_l >= vis_r else "right"
 
 
-def _extrema(signal: np.ndarray, fps: float, min_period_s: float) -> list[float]:
+def _extrema(signal: FloatArray, fps: float, min_period_s: float) -> list[float]:
     """Sub-frame positions of the maxima of `signal`, at least `min_period_s` apart."""
     finite = np.isfinite(signal)
     if finite.sum() < 5:
@@ -60,11 +59,11 @@ def _extrema(signal: np.ndarray, fps: float, min_period_s: float) -> list[float]
     return [parabolic_peak(sig, int(p)) for p in peaks if finite[p]]
 
 
-def _time_at(t_s: np.ndarray, pos: float) -> float:
+def _time_at(t_s: FloatArray, pos: float) -> float:
     return float(np.interp(pos, np.arange(len(t_s)), t_s))
 
 
-def _pair(foot: str, contacts: list[float], toe_offs: list[float], t_s: np.ndarray) -> list[Stance]:
+def _pair(foot: str, contacts: list[float], toe_offs: list[float], t_s: FloatArray) -> list[Stance]:
     stances = []
     toe = np.array(toe_offs)
     for k, c in enumerate(contacts):
@@ -87,7 +86,7 @@ def leg_length(lm: Landmarks, side: str) -> float:
     return float(np.nanmedian(thigh + shank))
 
 
-def _crossing(y: np.ndarray, level: float, lo: int, hi: int, rising: bool) -> float | None:
+def _crossing(y: FloatArray, level: float, lo: int, hi: int, rising: bool) -> float | None:
     """First sub-frame position in [lo, hi] where y goes above `level` (or, when `rising` is
     False, the last position where it is still above, i.e. where it drops below)."""
     idx = range(lo, hi + 1) if rising else range(hi, lo - 1, -1)
@@ -106,7 +105,7 @@ def _crossing(y: np.ndarray, level: float, lo: int, hi: int, rising: bool) -> fl
 
 
 def _refine(
-    foot_low: np.ndarray, toe_y: np.ndarray, c: float, o: float, tol_px: float
+    foot_low: FloatArray, toe_y: FloatArray, c: float, o: float, tol_px: float
 ) -> tuple[float, float] | None:
     lo, hi = max(0, int(np.floor(c)) - 1), min(len(foot_low) - 1, int(np.ceil(o)) + 1)
     window = foot_low[lo : hi + 1]
@@ -129,8 +128,8 @@ def side_events(lm: Landmarks, fps: float) -> GaitEvents:
         tol_px = FLOOR_TOLERANCE * leg_length(lm, foot)
         heel = smooth_xy(lm.xy(f"{foot}_heel"), fps)
         toe = smooth_xy(lm.xy(f"{foot}_foot_index"), fps)
-        heel_ahead = forward * (heel[:, 0] - pelvis[:, 0])
-        toe_behind = -forward * (toe[:, 0] - pelvis[:, 0])
+        heel_ahead: FloatArray = float(forward) * (heel[:, 0] - pelvis[:, 0])
+        toe_behind: FloatArray = -float(forward) * (toe[:, 0] - pelvis[:, 0])
         contacts = _extrema(heel_ahead, fps, MIN_STRIDE_S)
         toe_offs = _extrema(toe_behind, fps, MIN_STRIDE_S)
         vertical_cut = min(10.0, 0.4 * fps)
@@ -176,25 +175,78 @@ def far_contact_lags(events: GaitEvents) -> list[float]:
     return lags
 
 
+MIN_STEP_S = 0.22  # consecutive steps (either foot) are at least this far apart
+
+
+def _relative_ankle_height(
+    lm: Landmarks, foot: str, fps: float, pelvis_y: FloatArray
+) -> FloatArray:
+    """Ankle below the pelvis, in leg lengths: free of the drift of a runner approaching or
+    receding (the whole body moves up or down the image and grows or shrinks)."""
+    scale = lowpass(
+        np.linalg.norm(lm.xy(f"{foot}_hip") - lm.xy(f"{foot}_knee"), axis=1)
+        + np.linalg.norm(lm.xy(f"{foot}_knee") - lm.xy(f"{foot}_ankle"), axis=1),
+        fps, 0.5,
+    )  # fmt: skip
+    ankle_y = lowpass(lm.xy(f"{foot}_ankle")[:, 1], fps)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = (ankle_y - pelvis_y) / scale
+    return out
+
+
 def frontal_events(lm: Landmarks, fps: float, band: float = 0.25) -> GaitEvents:
-    """Stances from the vertical foot trajectory in a front or rear view."""
+    """Stances in a front or rear view.
+
+    Midstance is where the pelvis is lowest (the body's centre of mass is lowest at
+    midstance in running); the foot in stance then is the one lower below the pelvis. Both
+    are measured relative to the body (drift of an approaching or receding runner removed:
+    the pelvis height is detrended, the ankle taken relative to the pelvis in leg lengths).
+    Contact and toe-off are where that foot enters and leaves a band just above its lowest
+    point, cut at the neighbouring midstances so a stance is always shorter than a step.
+    Falls back to each foot's lowest points when the pelvis shows no clear bounce.
+    """
+    pelvis_y = lowpass((lm.xy("left_hip")[:, 1] + lm.xy("right_hip")[:, 1]) / 2, fps)
+    trend = lowpass(pelvis_y, fps, 0.7)
+    rel = {foot: _relative_ankle_height(lm, foot, fps, pelvis_y) for foot in FEET}
+    mids = _extrema(pelvis_y - trend, fps, MIN_STEP_S)
+    feet: list[tuple[float, str]] = []
+    for pos in mids:
+        i = int(round(pos))
+        left, right = rel["left"][i], rel["right"][i]
+        if np.isfinite(left) and np.isfinite(right) and abs(left - right) > 0.03:
+            feet.append((pos, "left" if left > right else "right"))
+    if len(feet) < 6:  # no clear pelvis bounce: each foot's lowest points instead
+        feet = sorted(
+            (pos, foot) for foot in FEET for pos in _extrema(rel[foot], fps, MIN_STRIDE_S)
+        )
     stances: list[Stance] = []
-    for foot in FEET:
-        y = lowpass(lm.xy(f"{foot}_ankle")[:, 1], fps)
-        lows = _extrema(y, fps, MIN_STRIDE_S)  # largest y = lowest in the image
-        if not lows:
+    for k, (pos, foot) in enumerate(feet):
+        y = rel[foot]
+        i = int(round(pos))
+        lo = int(np.ceil(feet[k - 1][0])) if k > 0 else 0
+        hi = int(np.floor(feet[k + 1][0])) if k + 1 < len(feet) else len(y) - 1
+        finite = y[lo : hi + 1][np.isfinite(y[lo : hi + 1])]
+        if finite.size < 3 or not np.isfinite(y[i]):
             continue
-        amplitude = np.nanpercentile(y, 95) - np.nanpercentile(y, 5)
-        for pos in lows:
-            i = int(round(pos))
-            level = y[i] - band * amplitude
-            a = i
-            while a > 0 and np.isfinite(y[a - 1]) and y[a - 1] >= level:
-                a -= 1
-            b = i
-            while b < len(y) - 1 and np.isfinite(y[b + 1]) and y[b + 1] >= level:
-                b += 1
-            if b > a:
-                stances.append(Stance(foot, float(lm.t_s[a]), float(lm.t_s[b]), a, b))
+        amplitude = float(np.nanpercentile(y, 95) - np.nanpercentile(y, 5))
+        level = y[i] - band * amplitude
+        a = i
+        while a > lo and np.isfinite(y[a - 1]) and y[a - 1] >= level:
+            a -= 1
+        b = i
+        while b < hi and np.isfinite(y[b + 1]) and y[b + 1] >= level:
+            b += 1
+        if b > a:
+            stances.append(Stance(foot, float(lm.t_s[a]), float(lm.t_s[b]), a, b, mid=i))
     stances.sort(key=lambda s: s.contact_t)
-    return GaitEvents(stances=stances, forward=0, near=None)
+    return GaitEvents(stances=_shorter_than_a_step(stances), forward=0, near=None)
+
+
+def _shorter_than_a_step(stances: list[Stance]) -> list[Stance]:
+    """Drop stances that last as long as a step or longer: running has a flight phase, so
+    each contact ends before the other foot lands (a longer one is a detection error)."""
+    contacts = np.array([s.contact_t for s in stances])
+    if contacts.size < 3:
+        return stances
+    step = float(np.median(np.diff(contacts)))
+    return [s for s in stances if s.duration < step]

@@ -2,40 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from scipy.signal import butter, filtfilt
 
+from strideback.form.model import FloatArray
 
-def angle_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+
+def angle_between(u: FloatArray, v: FloatArray) -> FloatArray:
     """Unsigned angle in degrees between 2D vectors u and v, row-wise ((N, 2) arrays)."""
     dot = np.einsum("ij,ij->i", u, v)
     norm = np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = np.clip(dot / norm, -1.0, 1.0)
-    return np.degrees(np.arccos(cos))
+    out: FloatArray = np.degrees(np.arccos(cos))
+    return out
 
 
-def flexion(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+def flexion(a: FloatArray, b: FloatArray, c: FloatArray) -> FloatArray:
     """Joint flexion at b for segments a-b and b-c: 0 when straight (180 - interior angle)."""
-    return 180.0 - angle_between(a - b, c - b)
+    out: FloatArray = 180.0 - angle_between(a - b, c - b)
+    return out
 
 
-def inclination(top: np.ndarray, bottom: np.ndarray, forward: int) -> np.ndarray:
+def inclination(top: FloatArray, bottom: FloatArray, forward: int) -> FloatArray:
     """Signed angle (deg) of segment bottom->top from vertical; + when `top` leans forward.
 
     `forward` is +1 when the runner faces +x in the image, -1 when facing -x.
     """
     d = top - bottom
-    return np.degrees(np.arctan2(forward * d[:, 0], -d[:, 1]))
+    out: FloatArray = np.degrees(np.arctan2(forward * d[:, 0], -d[:, 1]))
+    return out
 
 
-def segment_tilt(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def segment_tilt(left: FloatArray, right: FloatArray) -> FloatArray:
     """Angle (deg) of the line between two points from horizontal, + when `left` is lower."""
     d = left - right
-    return np.degrees(np.arctan2(d[:, 1], np.abs(d[:, 0])))
+    out: FloatArray = np.degrees(np.arctan2(d[:, 1], np.abs(d[:, 0])))
+    return out
 
 
-def fill_gaps(x: np.ndarray, max_gap: int = 5) -> np.ndarray:
+def fill_gaps(x: FloatArray, max_gap: int = 5) -> FloatArray:
     """Linear interpolation over NaN runs up to `max_gap` samples (longer gaps stay NaN)."""
     x = np.asarray(x, dtype=float).copy()
     nan = np.isnan(x)
@@ -57,7 +65,7 @@ def fill_gaps(x: np.ndarray, max_gap: int = 5) -> np.ndarray:
     return x
 
 
-def lowpass(x: np.ndarray, fps: float, cutoff_hz: float = 6.0) -> np.ndarray:
+def lowpass(x: FloatArray, fps: float, cutoff_hz: float = 6.0) -> FloatArray:
     """Zero-lag 2nd-order Butterworth low-pass (gaps filled first; long gaps stay NaN)."""
     x = fill_gaps(x)
     out = np.full_like(x, np.nan)
@@ -75,11 +83,11 @@ def lowpass(x: np.ndarray, fps: float, cutoff_hz: float = 6.0) -> np.ndarray:
     return out
 
 
-def smooth_xy(xy: np.ndarray, fps: float, cutoff_hz: float = 6.0) -> np.ndarray:
+def smooth_xy(xy: FloatArray, fps: float, cutoff_hz: float = 6.0) -> FloatArray:
     return np.stack([lowpass(xy[:, 0], fps, cutoff_hz), lowpass(xy[:, 1], fps, cutoff_hz)], 1)
 
 
-def median_iqr(values: list[float] | np.ndarray) -> tuple[float | None, float | None, int]:
+def median_iqr(values: Sequence[float] | FloatArray) -> tuple[float | None, float | None, int]:
     arr = np.asarray(values, dtype=float)
     arr = arr[~np.isnan(arr)]
     if arr.size == 0:
@@ -88,7 +96,7 @@ def median_iqr(values: list[float] | np.ndarray) -> tuple[float | None, float | 
     return float(np.median(arr)), float(q3 - q1), int(arr.size)
 
 
-def parabolic_peak(y: np.ndarray, i: int) -> float:
+def parabolic_peak(y: FloatArray, i: int) -> float:
     """Sub-sample position of the extremum at index i (parabola through i-1, i, i+1)."""
     if i <= 0 or i >= len(y) - 1:
         return float(i)

@@ -1,42 +1,62 @@
 """Front/rear-view metrics at midstance: contralateral pelvic drop, hip adduction, step width,
 left-right asymmetry; and the frontal plane projection angle of a single-leg squat.
 
+Pelvic drop sign convention (the same from the front and from behind, since it compares the
+two hips' heights and ignores which image side each is on):
+
+        stance hip  o----___                 + drop: the swing-side (contralateral) hip
+                            ----___ o        sits LOWER than the stance-side hip, the
+                    |              swing     normal direction in running (healthy about
+                    | stance leg    hip      4-6 deg, injured runners about 7-8 deg in
+                   _|_                       Bramah 2018); - drop: the swing side is higher.
+
+It is measured at midstance, found where the pelvis is lowest (strideback.form.events), not
+at contact: around contact the pelvis still tilts from the previous step, which would flip
+the sign.
+
 Knee valgus is NOT computed from running video: 2D knee valgus in running is not related to
 3D knee abduction (evidence.md §6d). Pelvic drop and hip adduction from 2D are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from strideback.form.geometry import median_iqr, smooth_xy
 from strideback.form.metrics_side import cadence_metric
-from strideback.form.model import GaitEvents, Metric
-from strideback.video.pose import Landmarks
+from strideback.form.model import FloatArray, GaitEvents, Landmarks, Metric
 
 OTHER = {"left": "right", "right": "left"}
 
 
-def _metric(name: str, label: str, values, unit: str, side: str | None = None) -> Metric:
+def _metric(
+    name: str, label: str, values: Sequence[float] | FloatArray, unit: str, side: str | None = None
+) -> Metric:
     value, spread, n = median_iqr(values)
     per_step = [float(v) for v in np.asarray(values, dtype=float) if np.isfinite(v)]
     return Metric(name, label, value, unit, spread, n, per_step=per_step, side=side)
 
 
-def pelvic_drop(stance_hip: np.ndarray, swing_hip: np.ndarray) -> np.ndarray:
+def pelvic_drop(stance_hip: FloatArray, swing_hip: FloatArray) -> FloatArray:
     """Degrees the swing-side hip sits below the stance-side hip ((N, 2) arrays, y down)."""
     d = swing_hip - stance_hip
-    return np.degrees(np.arctan2(d[:, 1], np.abs(d[:, 0])))
+    out: FloatArray = np.degrees(np.arctan2(d[:, 1], np.abs(d[:, 0])))
+    return out
 
 
-def hip_adduction(stance_hip: np.ndarray, swing_hip: np.ndarray, knee: np.ndarray) -> np.ndarray:
+def hip_adduction(stance_hip: FloatArray, swing_hip: FloatArray, knee: FloatArray) -> FloatArray:
     """Femur angle from the perpendicular to the pelvis line, + towards the other hip."""
     p = swing_hip - stance_hip
     p = p / np.linalg.norm(p, axis=1, keepdims=True)
     n = np.stack([-p[:, 1], p[:, 0]], 1)
     n = np.where((n[:, 1] < 0)[:, None], -n, n)  # make the normal point down the image
     f = knee - stance_hip
-    return np.degrees(np.arctan2(np.einsum("ij,ij->i", f, p), np.einsum("ij,ij->i", f, n)))
+    out: FloatArray = np.degrees(
+        np.arctan2(np.einsum("ij,ij->i", f, p), np.einsum("ij,ij->i", f, n))
+    )
+    return out
 
 
 def frontal_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, Metric]:
@@ -72,11 +92,7 @@ def frontal_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, 
         )  # fmt: skip
     widths = [a[1] + b[1] for a, b in zip(offsets[:-1], offsets[1:], strict=False)]
     out["step_width"] = _metric("step_width", "Step width", widths, "hip widths")
-    crossings = [o for _, o in offsets if o < 0]
-    out["crossover"] = Metric(
-        "crossover", "Steps landing across the midline",
-        100.0 * len(crossings) / len(offsets) if offsets else None, "%", n=len(offsets),
-    )  # fmt: skip
+    out["crossover"] = crossover_metric([o for _, o in offsets])
     l_drop, r_drop = out["pelvic_drop_left_stance"].value, out["pelvic_drop_right_stance"].value
     if l_drop is not None and r_drop is not None:
         out["pelvic_drop_asymmetry"] = Metric(
@@ -86,7 +102,38 @@ def frontal_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, 
     return out
 
 
-def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, other_hip: np.ndarray) -> np.ndarray:
+MIN_CROSSINGS = 3  # fewer crossing steps than this are not called crossover
+MIN_CROSSING_SHARE = 0.2
+MAX_OFFSET_IQR = 0.6  # hip widths: foot placement scattered more than this is not trusted
+
+
+def crossover_metric(offsets: list[float]) -> Metric:
+    """Share of steps landing across the midline (offset < 0, in hip widths from the pelvis
+    centre towards the foot's own side). Called only when at least MIN_CROSSINGS steps and
+    MIN_CROSSING_SHARE of them cross, and foot placement is not scattered (one crossing step
+    in 14 is noise, not a pattern); otherwise the share is shown as limited, without advice."""
+    n = len(offsets)
+    if n == 0:
+        return Metric("crossover", "Steps landing across the midline", None, "%")
+    crossings = sum(1 for o in offsets if o < 0)
+    q1, q3 = np.percentile(offsets, [25, 75])
+    metric = Metric(
+        "crossover", "Steps landing across the midline", 100.0 * crossings / n, "%",
+        spread=float(q3 - q1), n=n,
+    )  # fmt: skip
+    if 0 < crossings and (crossings < MIN_CROSSINGS or crossings < MIN_CROSSING_SHARE * n):
+        metric.limit_reason = (
+            f"only {crossings} of {n} steps land across the midline: too few to call crossover"
+        )
+    elif q3 - q1 > MAX_OFFSET_IQR:
+        metric.limit_reason = (
+            f"foot placement varies by {q3 - q1:.2f} hip widths between steps: too scattered "
+            "to call crossover"
+        )
+    return metric
+
+
+def fppa(hip: FloatArray, knee: FloatArray, ankle: FloatArray, other_hip: FloatArray) -> FloatArray:
     """Frontal plane projection angle: deviation of the knee from the hip-ankle line,
     + when the knee moves towards the other leg (medially, 'valgus')."""
     thigh = hip - knee
@@ -101,7 +148,8 @@ def fppa(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, other_hip: np.nda
     medial_side = np.sign(
         line[:, 0] * (other_hip - hip)[:, 1] - line[:, 1] * (other_hip - hip)[:, 0]
     )
-    return dev * np.where(knee_side == medial_side, 1.0, -1.0)
+    out: FloatArray = dev * np.where(knee_side == medial_side, 1.0, -1.0)
+    return out
 
 
 def squat_metrics(lm: Landmarks, fps: float) -> dict[str, Metric]:

@@ -13,12 +13,13 @@ Conventions (pixels, y down; `forward` = +1/-1 is the running direction in the i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from strideback.form.events import leg_length
 from strideback.form.geometry import flexion, inclination, median_iqr, smooth_xy
-from strideback.form.model import NOT_MEASURABLE, GaitEvents, Metric, Stance
-from strideback.video.pose import Landmarks
+from strideback.form.model import NOT_MEASURABLE, FloatArray, GaitEvents, Landmarks, Metric, Stance
 
 FEET = ("left", "right")
 KNEE_CUTOFF_HZ = 10.0  # knee angles change fast around contact: filter lightly
@@ -29,7 +30,9 @@ SIDE_VIEW_ASYMMETRY = (
 )
 
 
-def _metric(name: str, label: str, values, unit: str, side: str | None = None) -> Metric:
+def _metric(
+    name: str, label: str, values: Sequence[float] | FloatArray, unit: str, side: str | None = None
+) -> Metric:
     value, spread, n = median_iqr(values)
     per_step = [float(v) for v in np.asarray(values, dtype=float) if np.isfinite(v)]
     return Metric(name, label, value, unit, spread, n, per_step=per_step, side=side)
@@ -54,7 +57,7 @@ def stride_rate_hz(stances: list[Stance]) -> float | None:
     return 1.0 / slope if slope > 0 else None
 
 
-def step_times_s(events: GaitEvents, from_leg: str | None = None) -> np.ndarray:
+def step_times_s(events: GaitEvents, from_leg: str | None = None) -> FloatArray:
     """Per-step times (s). With `from_leg` (the near leg of a side view): half of each of
     that leg's strides, because the far foot's contacts are biased by occlusion (see
     `events.far_contact_lags`); otherwise the gaps between consecutive contacts of both feet.
@@ -67,7 +70,7 @@ def step_times_s(events: GaitEvents, from_leg: str | None = None) -> np.ndarray:
     return _typical_gaps(np.diff(contacts), 0.5) if contacts.size > 1 else np.array([])
 
 
-def _typical_gaps(gaps: np.ndarray, tolerance: float) -> np.ndarray:
+def _typical_gaps(gaps: FloatArray, tolerance: float) -> FloatArray:
     if gaps.size == 0:
         return gaps
     typical = np.median(gaps)
@@ -90,7 +93,7 @@ def cadence_metric(events: GaitEvents, from_leg: str | None = None) -> Metric:
 PEAK_WINDOW = 0.8  # of stance: leaves out the toe-off frame, where swing flexion starts
 
 
-def stance_peak_window(stance: Stance, t_s: np.ndarray) -> slice:
+def stance_peak_window(stance: Stance, t_s: FloatArray) -> slice:
     """Frames from contact to 80% of the stance, where peak stance knee flexion lies (about
     midstance). The toe-off frame is left out: at 30 fps it often already shows the knee
     bending for the swing, which is not stance flexion."""
@@ -99,15 +102,15 @@ def stance_peak_window(stance: Stance, t_s: np.ndarray) -> slice:
     return slice(stance.contact_i, max(stance.contact_i, last) + 1)
 
 
-def _nanmax(values: np.ndarray) -> float:
+def _nanmax(values: FloatArray) -> float:
     return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
 
 
-def _at(series: np.ndarray, i: int) -> float:
+def _at(series: FloatArray, i: int) -> float:
     return float(series[i]) if 0 <= i < len(series) else float("nan")
 
 
-def knee_flexion_series(lm: Landmarks, side: str, fps: float) -> np.ndarray:
+def knee_flexion_series(lm: Landmarks, side: str, fps: float) -> FloatArray:
     hip, knee, ankle = (
         smooth_xy(lm.xy(f"{side}_{j}"), fps, KNEE_CUTOFF_HZ) for j in ("hip", "knee", "ankle")
     )

@@ -1,20 +1,26 @@
 """Quality gate: can this clip support each metric? Pure functions over landmarks.
 
 Checks: frame rate, person found, whole body and feet in frame, person size, camera angle,
-number and steadiness of strides, landmark visibility per joint. Then every metric gets a
-confidence (good / limited / not measurable) with its reason. Thresholds follow the filming
-protocol (product.md) and evidence.md §6c-6d (>= 60 fps, perpendicular camera, several
-steady strides; sagittal angles carry ~5-8 deg error, the far leg more).
+number and steadiness of strides, an upright runner. Each metric's confidence then follows
+from the checks it depends on (strideback.form.confidence). Thresholds follow the filming
+protocol (>= 60 fps, perpendicular camera, 3-5 m away, several steady strides).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
-from strideback.form.model import GOOD, LIMITED, NOT_MEASURABLE, FormError, Metric, QualityCheck
-from strideback.video.pose import Landmarks
+from strideback.form.capture import nominal_rate
+from strideback.form.model import (
+    CheckStatus,
+    FormError,
+    J,
+    Landmarks,
+    QualityCheck,
+)  # fmt: skip
 
 MIN_FPS_TIMING = 25.0  # below: timing metrics not measurable
 GOOD_FPS = 60.0  # below: warn; contact-instant metrics limited
@@ -25,11 +31,8 @@ BODY_JOINTS = (
     "right_foot_index",
 )  # fmt: skip
 FEET = ("left_heel", "right_heel", "left_foot_index", "right_foot_index")
-TIMING = {"cadence", "step_time", "contact_time", "contact_time_far", "duty_factor",
-          "duty_factor_far", "contact_time_asymmetry"}  # fmt: skip
-AT_CONTACT = {"knee_flexion_contact", "knee_flexion_contact_far", "shank_angle_contact",
-              "overstride", "hip_extension_toe_off"}  # fmt: skip
-ANGLE_ERROR = "2D markerless angles carry ~5-8 deg error (evidence.md §6d, Van Hooren 2023)"
+MAX_TILT_DEG = 50.0  # torso further from vertical than this: the person is not upright
+STEADY_CV_OK, STEADY_CV_WARN = 0.08, 0.20
 
 
 def width_ratio(lm: Landmarks) -> float:
@@ -51,7 +54,7 @@ def detect_view(lm: Landmarks) -> str:
     return "front" if dx > 0 else "back"  # facing the camera, the left shoulder is image-right
 
 
-def _status(value: float, ok: float, warn: float, higher_is_better: bool = True) -> str:
+def _status(value: float, ok: float, warn: float, higher_is_better: bool = True) -> CheckStatus:
     if not higher_is_better:
         value, ok, warn = -value, -ok, -warn
     return "ok" if value >= ok else ("warn" if value >= warn else "fail")
@@ -64,9 +67,29 @@ def check_person(lm: Landmarks, source: str) -> QualityCheck:
             f"{source}: no person found in {100 * (1 - found):.0f}% of the frames. Film the "
             "whole body, side-on or from the front/back, 3-5 m away, in good light."
         )
-    status = "ok" if found >= 0.9 else "warn"
+    status: CheckStatus = "ok" if found >= 0.9 else "warn"
     return QualityCheck("person_found", status, f"Runner found in {100 * found:.0f}% of frames",
                         found)  # fmt: skip
+
+
+def check_upright(lm: Landmarks, source: str) -> QualityCheck:
+    """Refuse a clip whose runner is not upright in the picture (a wrong rotation tag)."""
+    mid_sh = (lm.xy("left_shoulder") + lm.xy("right_shoulder")) / 2
+    mid_hp = (lm.xy("left_hip") + lm.xy("right_hip")) / 2
+    d = mid_sh - mid_hp
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tilt = np.degrees(np.arctan2(np.abs(d[:, 0]), -d[:, 1]))  # 0 = shoulders above hips
+        median = float(np.nanmedian(tilt)) if np.isfinite(tilt).any() else 0.0
+    if median > MAX_TILT_DEG:
+        turn = "upside down" if median > 135 else "lying on their side"
+        raise FormError(
+            f"{source}: the runner is {turn} in the picture (body {median:.0f}° from upright): "
+            "the video's rotation is probably wrong. Rotate the clip so the runner stands "
+            "upright (the phone's gallery can rotate it) and run it again."
+        )
+    return QualityCheck("upright", "ok", f"Runner upright in the picture ({median:.0f}° tilt)",
+                        median)  # fmt: skip
 
 
 def gate(lm: Landmarks, view: str, fps: float, task: str = "run") -> list[QualityCheck]:
@@ -78,6 +101,7 @@ def gate(lm: Landmarks, view: str, fps: float, task: str = "run") -> list[Qualit
 
 def _gate(lm: Landmarks, view: str, fps: float, task: str) -> list[QualityCheck]:
     checks: list[QualityCheck] = []
+    fps = nominal_rate(fps)  # 59.94 / 59.999 fps is a 60 fps clip
     status = _status(fps, GOOD_FPS, MIN_FPS_TIMING)
     msg = {
         "ok": f"{fps:.0f} fps: good for timing",
@@ -125,8 +149,9 @@ def _gate(lm: Landmarks, view: str, fps: float, task: str) -> list[QualityCheck]
     size = 0.0 if np.isnan(size) else size
     st = _status(size, 0.4, 0.2)
     checks.append(QualityCheck(
-        "person_size", st, f"Runner fills {100 * size:.0f}% of the frame height"
-        + ("" if st == "ok" else ": move closer (3-5 m) so the runner fills more of the frame"),
+        "person_size", st, f"The runner is {100 * size:.0f}% of the frame height"
+        + ("" if st == "ok" else ": film from 3-5 m, or zoom, so the runner fills at least "
+           "40% of the height"),
         size,
     ))  # fmt: skip
 
@@ -148,20 +173,34 @@ def _gate(lm: Landmarks, view: str, fps: float, task: str) -> list[QualityCheck]
 
 
 def lm_index(joint: str) -> int:
-    from strideback.video.pose import J
-
     return J[joint]
 
 
-def check_strides(strides: int, stride_cv: float | None, source: str) -> list[QualityCheck]:
+def problems(checks: list[QualityCheck]) -> str:
+    """The failed and warned capture checks as one sentence (for a refusal message)."""
+    bad = [c for c in checks if c.status == "fail"] + [c for c in checks if c.status == "warn"]
+    if not bad:
+        return ""
+    return (
+        " Capture problems found: "
+        + "; ".join(f"{c.message} ({'failed' if c.status == 'fail' else 'warning'})" for c in bad)
+        + "."
+    )
+
+
+def check_strides(
+    strides: int, stride_cv: float | None, source: str, gate_checks: Sequence[QualityCheck] = ()
+) -> list[QualityCheck]:
+    """Refuse fewer than MIN_STRIDES strides, naming the capture problems that explain it."""
     if strides < MIN_STRIDES:
         raise FormError(
             f"{source}: only {strides} complete strides found; at least {MIN_STRIDES} steady "
             "strides are needed. Film 10 or more strides at a steady pace (a treadmill helps)."
+            + problems(list(gate_checks))
         )
     checks = [QualityCheck("strides", "ok", f"{strides} strides analysed", float(strides))]
     if stride_cv is not None:
-        st = "ok" if stride_cv <= 0.08 else "warn"
+        st = _status(stride_cv, STEADY_CV_OK, STEADY_CV_WARN, higher_is_better=False)
         checks.append(QualityCheck(
             "steady_pace", st, f"Stride time varies by {100 * stride_cv:.1f}%"
             + ("" if st == "ok" else ": pace not steady; film at a constant speed"), stride_cv,
@@ -203,103 +242,3 @@ def check_far_leg_timing(lags_s: list[float], fps: float, far: str) -> QualityCh
         "other side for that leg",
         ms,
     )  # fmt: skip
-
-
-def joint_visibility(lm: Landmarks, joints: tuple[str, ...]) -> float:
-    vals = [np.nanmedian(lm.vis(j)) for j in joints]
-    return float(np.nanmin(vals)) if vals else 0.0
-
-
-METRIC_JOINTS = {
-    "knee_flexion": ("hip", "knee", "ankle"),
-    "shank_angle_contact": ("knee", "ankle"),
-    "overstride": ("hip", "heel"),
-    "hip_extension_toe_off": ("hip", "knee"),
-    "contact_time": ("heel", "foot_index"),
-    "duty_factor": ("heel", "foot_index"),
-}
-
-
-def assign_confidence(
-    metrics: dict[str, Metric],
-    checks: list[QualityCheck],
-    lm: Landmarks,
-    fps: float,
-    near: str | None,
-    slow_motion_suspected: bool = False,
-) -> None:
-    """Set confidence + reason on every metric from the checks and joint visibility."""
-    by_name = {c.name: c for c in checks}
-
-    def bad(name: str) -> bool:
-        return name in by_name and by_name[name].status == "fail"
-
-    def warn(name: str) -> bool:
-        return name in by_name and by_name[name].status == "warn"
-
-    for name, m in metrics.items():
-        reasons: list[str] = []
-        level = GOOD
-        is_timing = name in TIMING
-        is_angle = m.unit == "deg"
-        if m.confidence == NOT_MEASURABLE and m.reason:
-            continue  # set where the metric was computed (e.g. side-view asymmetry)
-        if m.value is None or m.n == 0:
-            m.confidence, m.reason = NOT_MEASURABLE, "no usable steps found for this metric"
-            continue
-        if name in FAR_LEG_TIMING and warn("far_leg_timing"):
-            m.confidence = NOT_MEASURABLE
-            m.reason = (
-                "the far foot's contacts are found unreliably (partly hidden, see the capture "
-                "check): film the other side to measure this leg"
-            )
-            continue
-        if is_timing and (fps < MIN_FPS_TIMING or slow_motion_suspected):
-            m.confidence = NOT_MEASURABLE
-            m.reason = (
-                "clip looks like slow motion: give the real capture rate with --capture-fps"
-                if slow_motion_suspected
-                else f"{fps:.0f} fps is too low for timing (need >= 25)"
-            )
-            continue
-        if name.startswith(("contact_time", "duty_factor")) and fps < GOOD_FPS:
-            level = LIMITED
-            reasons.append(
-                f"at {fps:.0f} fps contact events are +/- one frame ({1000 / fps:.0f} ms)"
-            )
-        if name in AT_CONTACT and fps < GOOD_FPS:
-            level = LIMITED
-            reasons.append(f"the instant of contact is only known to +/- {1000 / fps:.0f} ms")
-        if m.side is not None and near is not None and m.side != near:
-            level = LIMITED
-            reasons.append("far leg: often hidden by the near leg or the treadmill console")
-        if is_angle:
-            reasons.append(ANGLE_ERROR)
-            if bad("camera_angle") or bad("person_size") or bad("whole_body_in_frame"):
-                level = NOT_MEASURABLE
-                reasons.append("camera angle, distance or framing makes angles unreliable")
-            elif warn("camera_angle") or warn("person_size") or warn("whole_body_in_frame"):
-                level = min_level(level, LIMITED)
-                reasons.append("camera angle or framing is not ideal")
-        for key, joints in METRIC_JOINTS.items():
-            if name.startswith(key) and m.side in ("left", "right"):
-                vis = joint_visibility(lm, tuple(f"{m.side}_{j}" for j in joints))
-                if vis < 0.3:
-                    level = NOT_MEASURABLE
-                    reasons.append(f"landmarks of the {m.side} leg rarely visible ({vis:.2f})")
-                elif vis < 0.6:
-                    level = min_level(level, LIMITED)
-                    reasons.append(f"landmarks of the {m.side} leg partly hidden ({vis:.2f})")
-        if m.n < MIN_STRIDES and name not in ("squat_reps", "fppa"):
-            level = min_level(level, LIMITED)
-            reasons.append(f"based on only {m.n} steps")
-        m.confidence = level
-        m.reason = "; ".join(reasons) or "clear clip, enough steps"
-
-
-_ORDER = {GOOD: 0, LIMITED: 1, NOT_MEASURABLE: 2}
-
-
-def min_level(a: str, b: str) -> str:
-    """The lower of two confidence levels."""
-    return a if _ORDER[a] >= _ORDER[b] else b

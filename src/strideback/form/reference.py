@@ -14,9 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from strideback.form.model import LIMITED, NOT_MEASURABLE, Metric
+from strideback.datafile import DataFileError, load_yaml
+from strideback.form.confidence import base_name
+from strideback.form.model import GOOD, LIMITED, NOT_MEASURABLE, Metric
 
 RANGES_FILE = Path(__file__).with_name("reference_ranges.yaml")
 IN_RANGE, BELOW, ABOVE, NO_RANGE, UNMEASURED = (
@@ -25,16 +25,16 @@ IN_RANGE, BELOW, ABOVE, NO_RANGE, UNMEASURED = (
 _TEXT_KEYS = {IN_RANGE: "in_range", BELOW: "low", ABOVE: "high", NO_RANGE: "no_range"}
 
 
-class ReferenceDataError(ValueError):
+class ReferenceDataError(DataFileError):
     pass
 
 
 @lru_cache(maxsize=1)
 def load_reference(path: Path = RANGES_FILE) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ReferenceDataError(f"{path}: cannot read reference ranges: {exc}") from exc
+        data = load_yaml(path)
+    except DataFileError as exc:
+        raise ReferenceDataError(str(exc)) from exc
     if not isinstance(data, dict) or "metrics" not in data or "measurement_error" not in data:
         raise ReferenceDataError(f"{path}: needs top-level 'metrics' and 'measurement_error'")
     defaults = data.get("default_findings", {})
@@ -48,14 +48,6 @@ def load_reference(path: Path = RANGES_FILE) -> dict[str, Any]:
         if ("low" in entry) != ("high" in entry):
             raise ReferenceDataError(f"{path}: metric {name!r} needs both low and high")
     return data
-
-
-def base_name(metric_name: str) -> str:
-    """'knee_flexion_contact_far' -> 'knee_flexion_contact'; 'hip_adduction_left' -> ..."""
-    for suffix in ("_far", "_left", "_right", "_left_stance", "_right_stance"):
-        if metric_name.endswith(suffix):
-            return metric_name[: -len(suffix)]
-    return metric_name
 
 
 def classify(value: float, entry: dict[str, Any]) -> str:
@@ -91,13 +83,22 @@ def attach_findings(metrics: dict[str, Metric]) -> None:
         key = _TEXT_KEYS[status]
         flag = entry.get("flag", "none")
         metric.status = status
-        metric.attention = (status == BELOW and flag in ("low", "both")) or (
-            status == ABOVE and flag in ("high", "both")
-        )
         text = entry.get(f"finding_{key}") or defaults[key]
         finding = _fill(text, metric, entry)
         if metric.confidence == LIMITED:
-            finding += f" (Limited confidence: {_first_reason(metric.reason)}.)"
+            # Shown and marked, but no attention flag, suggestion or exercises: advice is
+            # drawn only from metrics rated good.
+            finding += (
+                f" (Limited confidence: {_first_reason(metric.reason)}; no advice is given "
+                "from it.)"
+            )
+            metric.attention, metric.suggestion, metric.exercises = False, None, []
+            metric.finding = finding
+            continue
+        assert metric.confidence == GOOD
+        metric.attention = (status == BELOW and flag in ("low", "both")) or (
+            status == ABOVE and flag in ("high", "both")
+        )
         metric.finding = finding
         suggestion = entry.get(f"suggestion_{key}", entry.get("suggestion"))
         metric.suggestion = _fill(suggestion, metric, entry) if suggestion else None

@@ -17,20 +17,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from strideback.form.analysis import analyse_landmarks
+from strideback.form.analysis import analyse_landmarks, validate_choices
 from strideback.form.compare import Comparison, compare_metrics
 from strideback.form.model import FormAnalysis, FormError
 from strideback.form.report import render_report, warm_up_charts
 from strideback.store.db import Database, data_dir
 from strideback.store.form import FormClipRow
-from strideback.video.annotate import Overlay, write_annotated
-from strideback.video.decode import VideoError, probe_video
+from strideback.video.annotate import EVENT_SECONDS, Overlay, write_annotated
+from strideback.video.decode import VideoError, VideoInfo, check_file, probe_video
 from strideback.video.extract import Extraction, PosePass
 
 __all__ = [
@@ -87,11 +87,11 @@ def _sha256(path: Path) -> str:
 
 
 def _overlay(analysis: FormAnalysis, lm_len: int) -> Overlay:
-    events: dict[int, str] = {}
+    events: dict[int, list[str]] = {}
     for s in analysis.events.stances:
         side = s.foot[0].upper()
-        events[s.contact_i] = f"contact {side}"
-        events[s.toe_off_i] = f"toe-off {side}"
+        events.setdefault(s.contact_i, []).append(f"contact {side}")
+        events.setdefault(s.toe_off_i, []).append(f"toe-off {side}")
     angles: dict[str, list[float | None]] = {}
     near = analysis.events.near
     if analysis.view == "side" and near:
@@ -100,9 +100,11 @@ def _overlay(analysis: FormAnalysis, lm_len: int) -> Overlay:
         angles["pelvis tilt"] = analysis.angle_series["pelvis_tilt_right_low"]
     cad = analysis.metrics.get("cadence")
     footer = f"{analysis.view} view"
-    if cad and cad.value and cad.confidence != "not measurable":
+    if cad and cad.value and cad.confidence == "good":
         footer += f" | cadence {cad.value:.0f} steps/min"
-    return Overlay(near=near, events=events, angles=angles, footer=footer + " | StrideBack")
+    label_frames = max(4, round(EVENT_SECONDS * analysis.fps))
+    return Overlay(near=near, events=events, angles=angles, footer=footer + " | StrideBack",
+                   frames=lm_len, event_frames=label_frames)  # fmt: skip
 
 
 def analyse_clip(
@@ -117,11 +119,16 @@ def analyse_clip(
     recorded_on: dt.date | None = None,
     runner: str | None = None,
 ) -> FormResult:
-    """Analyse one clip end to end. Raises FormError with a clear message for bad clips."""
+    """Analyse one clip end to end. Raises FormError with a clear message for bad clips.
+
+    View, task, capture rate and file are checked before anything is decoded; a refused clip
+    leaves no output folder behind (a folder given with `out_dir` that existed is kept)."""
     video = Path(video)
-    if capture_fps is not None and capture_fps <= 0:
-        raise FormError(f"--capture-fps must be positive, got {capture_fps}")
+    validate_choices(view, task)
+    if capture_fps is not None and not 1 <= capture_fps <= 2000:
+        raise FormError(f"--capture-fps must be between 1 and 2000 fps, got {capture_fps:g}")
     try:
+        check_file(video)
         info = probe_video(video)  # refuse missing / empty / non-video files before writing
     except VideoError as exc:
         raise FormError(str(exc)) from exc
@@ -131,7 +138,24 @@ def analyse_clip(
         if out_dir
         else data_dir() / "form" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     )
+    if target.exists() and not target.is_dir():
+        raise FormError(f"{target}: the output path is a file, not a folder")
+    created_target = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
+    try:
+        return _analyse_into(db, video, info, target, default_dir, view, capture_fps, task,
+                             progress, recorded_on, runner)  # fmt: skip
+    except BaseException:
+        if created_target:
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def _analyse_into(
+    db: Database, video: Path, info: VideoInfo, target: Path, default_dir: bool, view: str,
+    capture_fps: float | None, task: str, progress: Progress | None,
+    recorded_on: dt.date | None, runner: str | None,
+) -> FormResult:  # fmt: skip
 
     def pose_progress(done: int, total: int) -> None:
         if progress:
@@ -152,6 +176,14 @@ def analyse_clip(
                 s.get(FormClipRow, result.id).out_dir = str(final)  # type: ignore[union-attr]
             return get_clip(db, result.id)
     return result
+
+
+def recording_day(info: VideoInfo, video: Path) -> dt.date:
+    """The day the clip was filmed: the container's creation_time (in local time), else the
+    file's modification time (a copied file's mtime is the copy's day, so it comes last)."""
+    if info.created is not None:
+        return info.created.astimezone().date()
+    return dt.date.fromtimestamp(video.stat().st_mtime)
 
 
 def _annotate(
@@ -175,18 +207,30 @@ def _finish(
 ) -> FormResult:  # fmt: skip
     info = ex.info
     capture = capture_fps or info.capture_fps
+    capture_source = "given" if capture_fps else "from the file's metadata"
     clock = time.perf_counter()
     analysis = analyse_landmarks(
         ex.landmarks, view=view, container_fps=info.fps, capture_fps=capture, task=task,
-        source=str(video),
+        source=str(video), capture_source=capture_source,
     )  # fmt: skip
+    if job.pose_every > 1 and analysis.events.stances:
+        # Pose ran on every k-th frame: run it at the full frame rate around each contact
+        # and toe-off, then analyse again with those frames.
+        k = job.pose_every
+        frames = [f for s in analysis.events.stances for e in (s.contact_i, s.toe_off_i)
+                  for f in range(e - k, e + k + 1)]  # fmt: skip
+        ex = replace(ex, landmarks=job.refine(frames))
+        analysis = analyse_landmarks(
+            ex.landmarks, view=view, container_fps=info.fps, capture_fps=capture, task=task,
+            source=str(video), capture_source=capture_source,
+        )  # fmt: skip
     n = len(ex.landmarks)
     analysis_s = time.perf_counter() - clock
     ex.landmarks.save(target / LANDMARKS_NPZ)
     clock = time.perf_counter()
     overlay = _overlay(analysis, n)
     job.annotate(ex.landmarks, overlay, fps=info.fps)  # the workers draw while we write
-    day = recorded_on or dt.date.fromtimestamp(video.stat().st_mtime)
+    day = recorded_on or recording_day(info, video)
     report = render_report(target / REPORT_HTML, analysis, video_name=video.name,
                            recorded_on=day, backend=ex.landmarks.backend)  # fmt: skip
     annotated = _annotate(
@@ -203,6 +247,7 @@ def _finish(
             "time_scale": analysis.time_scale, "width": info.width, "height": info.height,
             "rotation": info.rotation, "frames": n, "pose_backend": ex.landmarks.backend,
             "near_leg": analysis.events.near, "pose_seconds": round(ex.seconds, 2),
+            "pose_every": job.pose_every, "first_pose_seconds": job.first_pose_s,
             "analysis_seconds": round(analysis_s, 2),
             "report_and_video_seconds": round(annotate_s, 2),
         },
@@ -264,21 +309,18 @@ def list_clips(db: Database) -> list[FormClipSummary]:
 
 def compare_clips(db: Database, a: int, b: int) -> Comparison:
     with db.session() as s:
-        rows = {i: s.get(FormClipRow, i) for i in (a, b)}
-        for i, row in rows.items():
+        rows: dict[int, FormClipRow] = {}
+        for i in (a, b):
+            row = s.get(FormClipRow, i)
             if row is None:
                 raise FormError(f"no form clip with id {i} (see `strideback form list`)")
+            rows[i] = row
         ra, rb = rows[a], rows[b]
         return compare_metrics(
-            a,
-            json.loads(ra.metrics_json),
-            ra.capture_fps,
-            ra.view,  # type: ignore[union-attr]
-            b,
-            json.loads(rb.metrics_json),
-            rb.capture_fps,
-            rb.view,  # type: ignore[union-attr]
-        )
+            a, json.loads(ra.metrics_json), ra.capture_fps, ra.view,
+            b, json.loads(rb.metrics_json), rb.capture_fps, rb.view,
+            runner_a=ra.runner, runner_b=rb.runner,
+        )  # fmt: skip
 
 
 def metronome_wav(spm: int, minutes: float) -> bytes:

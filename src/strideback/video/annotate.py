@@ -13,27 +13,45 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
+from strideback.form.model import SKELETON, J, Landmarks
 from strideback.video.decode import iter_frames
-from strideback.video.pose import SKELETON, J, Landmarks
+
+Array = npt.NDArray[Any]  # an image or landmark array
 
 NEAR_COLOUR = (0, 200, 255)  # BGR orange-yellow
 FAR_COLOUR = (255, 160, 60)
 TRUNK_COLOUR = (230, 230, 230)
-EVENT_FRAMES = 4  # how long an event label stays on screen
+LEFT_COLOUR = (0, 170, 255)  # BGR orange: the runner's left leg/arm (front/back views)
+RIGHT_COLOUR = (255, 120, 40)  # BGR blue: the runner's right leg/arm
+EVENT_SECONDS = 0.4  # how long an event label stays on screen (of playback time)
+MAX_LABELS = 3  # labels shown at once: the newest on top, older ones fading below
 
 
 @dataclass
 class Overlay:
-    """What to draw: per-frame labels and angles (all index-aligned with the landmarks)."""
+    """What to draw: per-frame labels and angles (all index-aligned with the landmarks).
+
+    `events` maps a frame index to its labels (a contact of one foot and a toe-off of the
+    other can share a frame); `event_frames` is how many frames a label stays (from the
+    clip's frame rate, so it is readable at 240 fps too); `frames` the clip's length, for the
+    timeline of events along the bottom."""
 
     near: str | None
-    events: dict[int, str]  # frame index -> label, e.g. "contact L"
+    events: dict[int, list[str]]  # frame index -> labels, e.g. ["contact L"]
     angles: dict[str, list[float | None]]  # label -> per-frame value in degrees
     footer: str
+    frames: int = 0
+    event_frames: int = 12
+
+
+def event_colour(label: str) -> tuple[int, int, int]:
+    return LEFT_COLOUR if label.endswith(" L") else RIGHT_COLOUR
 
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -41,19 +59,22 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 @functools.lru_cache(maxsize=8)
 def _bones(near: str | None) -> tuple[tuple[int, int, tuple[int, int, int]], ...]:
-    """(joint a, joint b, colour) for each bone: near leg/arm, far leg/arm, trunk."""
+    """(joint a, joint b, colour) for each bone: near and far leg/arm in a side view, left
+    and right leg/arm in two colours in a front/back view (near is None), trunk."""
     out = []
     for a, b in SKELETON:
         side_a, side_b = a.split("_", 1)[0], b.split("_", 1)[0]
         if side_a != side_b:
             colour = TRUNK_COLOUR
+        elif near is None:
+            colour = LEFT_COLOUR if side_a == "left" else RIGHT_COLOUR
         else:
-            colour = NEAR_COLOUR if near in (None, side_a) else FAR_COLOUR
+            colour = NEAR_COLOUR if near == side_a else FAR_COLOUR
         out.append((J[a], J[b], colour))
     return tuple(out)
 
 
-def _draw(frame: np.ndarray, pts: np.ndarray, scale: float, i: int, ov: Overlay) -> None:
+def _draw(frame: Array, pts: Array, scale: float, i: int, ov: Overlay) -> None:
     if np.isfinite(pts[J["left_hip"], 0]):
         xy = pts[:, :2] * scale
         finite = np.isfinite(xy).all(axis=1)
@@ -71,16 +92,45 @@ def _draw(frame: np.ndarray, pts: np.ndarray, scale: float, i: int, ov: Overlay)
         text = f"{label}: {v:.0f} deg" if v is not None and np.isfinite(v) else f"{label}: -"
         _text(frame, text, (8, y))
         y += 20
-    for k in range(i - EVENT_FRAMES + 1, i + 1):
-        if k in ov.events:
-            _text(frame, ov.events[k].upper(), (8, y + 6), (80, 255, 80), 0.7)
-            break
+    for rank, (age, label) in enumerate(recent_events(ov, i)):
+        fade = 1.0 - 0.6 * age / max(1, ov.event_frames)  # older labels fade
+        b, g, r = event_colour(label)
+        colour = (int(b * fade), int(g * fade), int(r * fade))
+        _text(frame, label.upper(), (8, y + 6 + 24 * rank), colour, 0.7)
+    _timeline(frame, i, ov)
     _text(
         frame,
         ov.footer,
         (8, frame.shape[0] - 10),
         scale=_fitting_scale(ov.footer, frame.shape[1] - 16),
     )
+
+
+def recent_events(ov: Overlay, i: int) -> list[tuple[int, str]]:
+    """(age in frames, label) of the events still on screen at frame i, newest first, at
+    most MAX_LABELS: each gets its own line, so no label ever hides another."""
+    out: list[tuple[int, str]] = []
+    for k in range(i, i - ov.event_frames, -1):
+        for label in ov.events.get(k, []):
+            out.append((i - k, label))
+    return out[:MAX_LABELS]
+
+
+def _timeline(frame: Array, i: int, ov: Overlay) -> None:
+    """A bar above the footer: a tick per contact (tall) and toe-off (short) in the foot's
+    colour, and a white cursor at the current frame."""
+    if ov.frames < 2:
+        return
+    h, w = frame.shape[:2]
+    x0, x1, y = 8, w - 8, h - 30
+    cv2.line(frame, (x0, y), (x1, y), (90, 90, 90), 1)
+    for k, labels in ov.events.items():
+        x = x0 + round((x1 - x0) * k / (ov.frames - 1))
+        for label in labels:
+            tall = 6 if label.startswith("contact") else 3
+            cv2.line(frame, (x, y - tall), (x, y + tall), event_colour(label), 1)
+    x = x0 + round((x1 - x0) * min(i, ov.frames - 1) / (ov.frames - 1))
+    cv2.line(frame, (x, y - 8), (x, y + 8), (255, 255, 255), 2)
 
 
 @functools.lru_cache(maxsize=64)
@@ -91,7 +141,7 @@ def _fitting_scale(text: str, width: int, scale: float = 0.45) -> float:
 
 
 @functools.lru_cache(maxsize=2048)
-def _text_masks(text: str, scale: float) -> tuple[np.ndarray, np.ndarray, int, int]:
+def _text_masks(text: str, scale: float) -> tuple[Array, Array, int, int]:
     """Anti-aliased coverage (0-1, H x W x 1) of the black outline and of the fill of `text`,
     drawn once: blending these is ~10x cheaper than cv2.putText twice on every frame.
     Returns (outline, fill, x offset, y offset) of the mask's corner from the text origin."""
@@ -100,7 +150,7 @@ def _text_masks(text: str, scale: float) -> tuple[np.ndarray, np.ndarray, int, i
     masks = []
     for thickness in (3, 1):
         canvas = np.zeros((h + base + 2 * pad, w + 2 * pad), np.uint8)
-        cv2.putText(canvas, text, (pad, pad + h), FONT, scale, 255, thickness, cv2.LINE_AA)
+        cv2.putText(canvas, text, (pad, pad + h), FONT, scale, (255,), thickness, cv2.LINE_AA)
         masks.append((canvas.astype(np.float32) / 255.0)[..., None])
     return masks[0], masks[1], -pad, -(pad + h)
 
@@ -129,7 +179,7 @@ def write_annotated(
     *,
     video: Path,
     fps: float = 30.0,
-    max_side: int = 640,
+    max_side: int = 720,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Draw the overlay on every frame of `video` (decoded again, downscaled to `max_side`) in
@@ -144,9 +194,9 @@ def write_annotated(
 
 
 def drawn_frames(
-    frames: Iterator[np.ndarray], points: np.ndarray, width: int, overlay: Overlay, start: int,
+    frames: Iterator[Array], points: Array, width: int, overlay: Overlay, start: int,
     total: int, progress: Callable[[int, int], None] | None = None,
-) -> Iterator[np.ndarray]:  # fmt: skip
+) -> Iterator[Array]:  # fmt: skip
     """Frames with the overlay drawn; `points[k]` (pixels of a `width`-wide video) belongs to
     frame `start + k` of the clip."""
     for k, frame in enumerate(frames):
@@ -158,7 +208,7 @@ def drawn_frames(
         yield frame
 
 
-def encode_video(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Path:
+def encode_video(out_path: Path, frames: Iterator[Array], fps: float) -> Path:
     """H.264 (browser-playable) through imageio-ffmpeg, else OpenCV's mp4v."""
     frames = iter(frames)
     first = next(frames, None)
@@ -189,7 +239,7 @@ def concat_videos(parts: list[Path], out_path: Path) -> Path:
     return out_path
 
 
-def _write_h264(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Path:
+def _write_h264(out_path: Path, frames: Iterator[Array], fps: float) -> Path:
     import imageio_ffmpeg
 
     first = next(frames)
@@ -211,12 +261,12 @@ def _write_h264(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Pat
     return out_path
 
 
-def _write_mp4v(out_path: Path, frames: Iterator[np.ndarray], fps: float) -> Path:
+def _write_mp4v(out_path: Path, frames: Iterator[Array], fps: float) -> Path:
     writer = None
     for frame in frames:
         if writer is None:
             h, w = frame.shape[:2]
-            writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+            writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
         writer.write(frame)
     if writer is not None:
         writer.release()

@@ -13,6 +13,9 @@ variable-frame-rate phone clips keep their timing):
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import os
 import queue
 import re
 import subprocess
@@ -21,9 +24,21 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import cv2
+# OpenCV's and its FFmpeg backend's own warnings (printed by C++ code on odd files) are
+# silenced before cv2 is loaded; real failures reach the user as a VideoError instead.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # noqa: E402
 import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]  # an image or landmark array
+
+with contextlib.suppress(AttributeError):  # cv2 may have been imported before the variables
+    cv2.setLogLevel(2)  # 2 = errors only
 
 
 class VideoError(Exception):
@@ -40,6 +55,7 @@ class VideoInfo:
     rotation: int  # degrees from metadata (0, 90, 180, 270)
     capture_fps: float | None  # from metadata, when the phone wrote one (slow motion)
     start_s: float = 0.0  # the container's start time (first presentation time)
+    created: dt.datetime | None = None  # the container's creation_time (UTC), if written
 
     @property
     def duration_s(self) -> float:
@@ -50,10 +66,23 @@ class VideoInfo:
 class Frame:
     index: int
     t_s: float  # presentation time in container seconds
-    image: np.ndarray  # BGR, display orientation
+    image: Array  # BGR, display orientation
+
+
+def check_file(path: Path) -> None:
+    """Refuse a missing path, a folder or an empty file (before anything is decoded)."""
+    if path.is_dir():
+        raise VideoError(f"{path}: is a folder, not a video file; give one clip")
+    if not path.exists():
+        raise VideoError(f"{path}: file not found")
+    if not path.is_file():
+        raise VideoError(f"{path}: not a regular file")
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: the file is empty")
 
 
 def _open(path: Path) -> cv2.VideoCapture:
+    check_file(path)
     if not path.is_file():
         raise VideoError(f"{path}: file not found")
     if path.stat().st_size == 0:
@@ -66,13 +95,28 @@ def _open(path: Path) -> cv2.VideoCapture:
 
 
 _CAPTURE_FPS_KEYS = re.compile(
-    r"(com\.android\.capture\.fps|com\.apple\.quicktime\.capture\.fps|capture[_.]fps)\s*:\s*"
+    r"(com\.android\.capture\.fps|com\.apple\.quicktime\.capture\.fps|"
+    r"capture[_.]fps)\s*:\s*"
     r"([0-9.]+)",
     re.IGNORECASE,
 )
 
 
 _START = re.compile(r"Duration:.*?start:\s*(-?[0-9.]+)")
+_CREATED = re.compile(r"creation_time\s*:\s*(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})")
+
+
+def creation_time(header: str) -> dt.datetime | None:
+    """The container's creation_time (UTC) from the ffmpeg header; None if absent or the
+    placeholder 1970/1904 dates some encoders write."""
+    match = _CREATED.search(header)
+    if not match:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(match.group(1).replace(" ", "T"))
+    except ValueError:
+        return None
+    return when.replace(tzinfo=dt.UTC) if when.year >= 2000 else None
 
 
 def ffmpeg_header(path: Path) -> str:
@@ -136,10 +180,11 @@ def probe_video(path: Path) -> VideoInfo:
         rotation=rotation,
         capture_fps=metadata_capture_fps(path, header),
         start_s=container_start_s(header),
+        created=creation_time(header),
     )
 
 
-def resize_to_long_side(image: np.ndarray, max_side: int | None) -> np.ndarray:
+def resize_to_long_side(image: Array, max_side: int | None) -> Array:
     """Downscale so the longer side is at most `max_side` pixels (never upscale)."""
     if not max_side:
         return image
@@ -202,7 +247,7 @@ def ffmpeg_frames(
     stop_s: float | None = None,
     threads: int = 1,
     skip_deblocking: bool = False,
-) -> Iterator[tuple[float, np.ndarray]]:
+) -> Iterator[tuple[float, Array]]:
     """(presentation time in s, RGB image of `size` (w, h)) for each frame with
     start_s <= time < stop_s, decoded by ffmpeg in display orientation.
 
@@ -251,7 +296,7 @@ def ffmpeg_frames(
     buf = bytearray(frame_bytes)  # reused: each yielded image is a new array
     view, data = memoryview(buf), np.frombuffer(buf, np.uint8)
     try:
-        while _read_into(proc.stdout, view):  # type: ignore[arg-type]
+        while _read_into(proc.stdout, view):
             t = times.get(timeout=60)
             if t is None:
                 break

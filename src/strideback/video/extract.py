@@ -31,12 +31,15 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from strideback.form.model import JOINTS, Landmarks
 from strideback.video.annotate import Overlay, concat_videos
 from strideback.video.decode import (
     VideoError,
@@ -46,12 +49,13 @@ from strideback.video.decode import (
     probe_video,
     scaled_size,
 )
-from strideback.video.pose import JOINTS, Landmarks
+
+Array = npt.NDArray[Any]  # an image or landmark array
 
 Progress = Callable[[int, int], None]
-DEFAULT_MAX_SIDE = 640  # pose input: a runner filling 40% of the height is ~256 px, the
-# size of the model's input crop
-PREVIEW_MAX_SIDE = 480  # frames kept for the annotated video (cheaper to encode and draw)
+DEFAULT_MAX_SIDE = 720  # pose input: a runner filling 40% of the height is ~290 px, above
+# the model's 256 px input crop; also the annotated video's size
+PREVIEW_MAX_SIDE = 720  # annotated video: 720 px on the long side (or the source's size)
 MIN_FRAMES_PER_WORKER = 90
 
 
@@ -101,13 +105,16 @@ def _worker(
     size: tuple[int, int],
     preview: tuple[str, tuple[int, int]] | None,
     backend: str,
-    out_q,
-    cmd_q,
+    out_q: Any,
+    cmd_q: Any,
     log_path: str | None = None,
     pin_cpu: int | None = None,
+    pose_every: int = 1,
 ) -> None:
-    """Pose for one chunk, then (when `preview` = (file, size) is given) wait for the order to
-    draw the annotated video of that chunk from the preview frames kept meanwhile."""
+    """Pose for one chunk (on every `pose_every`-th frame of the clip), then (when `preview`
+    = (file, size) is given) answer the parent's orders: "refine" runs pose on given frames
+    of the chunk (from the preview frames kept meanwhile), "annotate" draws and encodes the
+    chunk's part of the annotated video (the last order)."""
     _quiet_native_logs(log_path)  # before mediapipe is imported
     import cv2
 
@@ -127,16 +134,23 @@ def _worker(
 
             store = PreviewStore(Path(preview[0]), preview[1])
         pose = make_backend(backend)
-        times, pts = _pose_pass(video, chunk, size, pose, store, out_q)
-        pose.close()
-        pose = None
-        out_q.put(("done", chunk.index, times, pts))
+        times, pts, posed = _pose_pass(video, chunk, size, pose, store, out_q, pose_every)
+        out_q.put(("done", chunk.index, times, pts, posed))
         if store is None:
             return
-        phase = "annotated video"
-        command = _next_command(cmd_q)
-        if command is not None and command[0] == "annotate":
-            _annotate_part(chunk.index, store, out_q, *command[1:])
+        while True:
+            command = _next_command(cmd_q)
+            if command is not None and command[0] == "refine":
+                phase = "refining events"
+                refined = _refine_pass(store, pose, command[1])
+                out_q.put(("refined", chunk.index, command[1], refined))
+                continue
+            pose.close()
+            pose = None
+            phase = "annotated video"
+            if command is not None and command[0] == "annotate":
+                _annotate_part(chunk.index, store, out_q, *command[1:])
+            break
     except Exception as exc:  # noqa: BLE001 - reported to the parent
         out_q.put(("error", chunk.index, phase, f"{type(exc).__name__}: {exc}"))
     finally:
@@ -146,40 +160,62 @@ def _worker(
             store.close()
 
 
-def _pose_pass(video, chunk, size, pose, store, out_q):  # type: ignore[no-untyped-def]
+def _pose_pass(
+    video: str, chunk: Chunk, size: tuple[int, int], pose: Any, store: Any, out_q: Any,
+    pose_every: int = 1,
+) -> tuple[Array, Array, Array]:  # fmt: skip
+    """(times, points, posed) of the chunk's frames; pose runs on frames whose clip index is
+    a multiple of `pose_every` (the others are decoded for the preview frames only)."""
     times: list[float] = []
-    pts: list[np.ndarray] = []
+    pts: list[Array] = []
+    posed: list[bool] = []
     n_joints = len(JOINTS)
     missing = np.full((n_joints, 4), np.nan, np.float32)
     pending = 0
-    for t_s, rgb in _frames(video, chunk, size):
+    for k, (t_s, rgb) in enumerate(_frames(video, chunk, size)):
         if store is not None:
             store.add_rgb(rgb)
-        result = pose.process(rgb, int(t_s * 1000))
+        run = (chunk.start + k) % pose_every == 0
+        result = pose.process(rgb, int(t_s * 1000)) if run else None
         times.append(t_s)
+        posed.append(run)
         pts.append(missing if result is None else result)
         pending += 1
-        if pending >= 10:
+        if pending >= 10 or k == 0:  # the first frame at once: start-up time is measured
             out_q.put(("progress", pending))
             pending = 0
     if pending:
         out_q.put(("progress", pending))
-    return np.array(times), np.array(pts, dtype=np.float32).reshape(-1, n_joints, 4)
+    points = np.array(pts, dtype=np.float32).reshape(-1, n_joints, 4)
+    return np.array(times), points, np.array(posed, dtype=bool)
 
 
-def _next_command(cmd_q) -> tuple | None:  # type: ignore[no-untyped-def]
+def _refine_pass(store: Any, pose: Any, frames: list[int]) -> Array:
+    """Pose on the given (chunk-local, ascending) frames, read back from the preview store."""
+    import cv2
+
+    out = np.full((len(frames), len(JOINTS), 4), np.nan, np.float32)
+    for row, bgr in enumerate(store.frames_at(frames)):
+        result = pose.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), 0)
+        if result is not None:
+            out[row] = result
+    return out
+
+
+def _next_command(cmd_q: Any) -> tuple[Any, ...] | None:
     """The parent's next order; None if the parent went away (never wait forever)."""
     parent = os.getppid()
     while True:
         try:
-            return cmd_q.get(timeout=1.0)
+            command: tuple[Any, ...] = cmd_q.get(timeout=1.0)
+            return command
         except queue.Empty:
             if os.getppid() != parent:
                 return None
 
 
 def _annotate_part(  # type: ignore[no-untyped-def]
-    index: int, store, out_q, out_path: str, points: np.ndarray, width: int, overlay,
+    index: int, store, out_q, out_path: str, points: Array, width: int, overlay,
     start: int, fps: float,
 ) -> None:  # fmt: skip
     from strideback.video.annotate import drawn_frames, encode_video
@@ -273,6 +309,7 @@ class PosePass:
         backend: str = "mediapipe",
         preview: bool = True,
         pin: bool | None = None,
+        pose_fps: float | None = None,
     ) -> None:
         self.video = Path(video)
         self.info = info or probe_video(self.video)
@@ -287,10 +324,15 @@ class PosePass:
         self.backend = backend
         self.preview = preview
         self.pin = pin
+        # Pose on at most ~pose_fps frames/s (default POSE_FPS); events refined at full rate.
+        self.pose_every = pose_stride(self.info.fps, pose_fps or POSE_FPS) if preview else 1
+        self.first_pose_s: float | None = None  # from start to the first posed frames
+        self._raw: Array | None = None  # normalised points as posed (NaN where not posed)
+        self._posed: Array | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._procs: list = []
-        self._cmd_qs: list = []
-        self._out_q = None
+        self._procs: list[Any] = []
+        self._cmd_qs: list[Any] = []
+        self._out_q: Any = None
         self._logs: list[Path] = []
         self._counts: list[int] = []
         self._parts: list[Path] = []
@@ -305,6 +347,7 @@ class PosePass:
         return self
 
     def _start(self) -> None:
+        self._started = time.perf_counter()
         ctx = mp.get_context("spawn")
         self._tmp = tempfile.TemporaryDirectory(prefix="strideback-pose-")
         tmp = Path(self._tmp.name)
@@ -317,7 +360,7 @@ class PosePass:
             proc = ctx.Process(
                 target=_worker,
                 args=(str(self.video), c, self.size, preview if self.preview else None,
-                      self.backend, self._out_q, cmd_q, str(log), cpu),
+                      self.backend, self._out_q, cmd_q, str(log), cpu, self.pose_every),
                 daemon=True,
             )  # fmt: skip
             self._procs.append(proc)
@@ -346,11 +389,11 @@ class PosePass:
             self._tmp.cleanup()
             self._tmp = None
 
-    def _messages(self):  # type: ignore[no-untyped-def]
+    def _messages(self) -> Iterator[tuple[Any, ...]]:
         """Worker messages; raises VideoError if a worker failed or died."""
         while True:
             try:
-                msg = self._out_q.get(timeout=1.0)  # type: ignore[union-attr]
+                msg: tuple[Any, ...] = self._out_q.get(timeout=1.0)
             except queue.Empty:
                 dead = [i for i, p in enumerate(self._procs) if p.exitcode not in (None, 0)]
                 if dead:
@@ -374,15 +417,17 @@ class PosePass:
         still running (a core is free: a good moment for a slow import)."""
         started = time.perf_counter()
         info = self.info
-        done: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        done: dict[int, tuple[Array, Array, Array]] = {}
         processed = 0
         for msg in self._messages():
             if msg[0] == "progress":
+                if self.first_pose_s is None:
+                    self.first_pose_s = time.perf_counter() - self._started
                 processed += msg[1]
                 if progress:
                     progress(processed, max(info.frame_count, processed))
             elif msg[0] == "done":
-                done[msg[1]] = (msg[2], msg[3])
+                done[msg[1]] = (msg[2], msg[3], msg[4])
                 if len(done) == len(self.chunks):
                     break
                 if len(done) == 1 and while_waiting is not None:
@@ -393,15 +438,51 @@ class PosePass:
         norm = np.concatenate([p[1] for p in parts])
         if len(t_s) == 0:
             raise VideoError(f"{self.video}: no decodable video frames")
-        t_s = t_s - t_s[0]  # clip time from the first frame (streams may start after 0)
-        points = norm.astype(np.float64)
+        self._t_s = t_s - t_s[0]  # clip time from the first frame (streams may start after 0)
+        self._raw = norm
+        self._posed = np.concatenate([p[2] for p in parts])
+        return Extraction(info, self._landmarks(), self.preview_size,
+                          time.perf_counter() - started)  # fmt: skip
+
+    def _landmarks(self) -> Landmarks:
+        """Landmarks in pixels, frames not posed filled in by time interpolation."""
+        assert self._raw is not None and self._posed is not None
+        info = self.info
+        points = interpolate_unposed(self._t_s, self._raw.astype(np.float64), self._posed)
         points[..., 0] *= info.width
         points[..., 1] *= info.height
         points[..., 2] *= info.width  # MediaPipe z is on the scale of x
-        landmarks = Landmarks(
-            t_s=t_s, points=points, width=info.width, height=info.height, backend=self.backend
-        )
-        return Extraction(info, landmarks, self.preview_size, time.perf_counter() - started)
+        return Landmarks(
+            t_s=self._t_s, points=points, width=info.width, height=info.height,
+            backend=self.backend,
+        )  # fmt: skip
+
+    def refine(self, frames: list[int]) -> Landmarks:
+        """Run pose on the given clip frames that were not posed (the frames around each gait
+        event, at the full frame rate) and return the landmarks with them filled in."""
+        assert self._raw is not None and self._posed is not None
+        wanted = sorted({f for f in frames if 0 <= f < len(self._posed) and not self._posed[f]})
+        if not wanted:
+            return self._landmarks()
+        starts = np.concatenate([[0], np.cumsum(self._counts)[:-1]]).astype(int)
+        asked = 0
+        for cmd_q, a, n in zip(self._cmd_qs, starts, self._counts, strict=True):
+            local = [f - int(a) for f in wanted if a <= f < a + n]
+            if local:
+                cmd_q.put(("refine", local))
+                asked += 1
+        got = 0
+        for msg in self._messages():
+            if msg[0] != "refined":
+                continue
+            a = int(starts[msg[1]])
+            for k, pts in zip(msg[2], msg[3], strict=True):
+                self._raw[a + k] = pts
+                self._posed[a + k] = True
+            got += 1
+            if got == asked:
+                break
+        return self._landmarks()
 
     def annotate(self, landmarks: Landmarks, overlay: Overlay, fps: float) -> None:
         """Order each worker to draw and encode its part (returns at once)."""
@@ -436,6 +517,38 @@ class PosePass:
             shutil.move(str(self._parts[0]), out_path)
             return Path(out_path)
         return concat_videos(self._parts, Path(out_path))
+
+
+POSE_FPS = 60.0  # pose runs on at most about this many frames per second of the clip
+
+
+def pose_stride(fps: float, pose_fps: float = 60.0) -> int:
+    """Run pose on every k-th frame so that at most ~POSE_FPS frames/s are posed (240 fps ->
+    4, 120 -> 2, 60 or less -> 1); events are then refined at the full rate (PosePass.refine)."""
+    from strideback.form.capture import nominal_rate
+
+    return max(1, round(nominal_rate(fps) / pose_fps))
+
+
+def interpolate_unposed(t_s: Array, points: Array, posed: Array) -> Array:
+    """Fill frames not posed by linear interpolation in time between the posed frames around
+    them (NaN when either of those found no person, or at the clip's ends)."""
+    out = points.copy()
+    have = np.flatnonzero(posed)
+    todo = np.flatnonzero(~posed)
+    if todo.size == 0:
+        return out
+    if have.size < 2:
+        out[todo] = np.nan
+        return out
+    k = np.searchsorted(have, todo)
+    inside = (k > 0) & (k < have.size)
+    out[todo[~inside]] = np.nan
+    todo, k = todo[inside], k[inside]
+    p0, p1 = have[k - 1], have[k]
+    w = ((t_s[todo] - t_s[p0]) / np.maximum(t_s[p1] - t_s[p0], 1e-9))[:, None, None]
+    out[todo] = points[p0] * (1.0 - w) + points[p1] * w  # NaN stays NaN
+    return out
 
 
 def extract_landmarks(

@@ -10,8 +10,12 @@ import importlib.util
 import os
 import sys
 from types import ModuleType
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]  # an image or landmark array
 
 
 def _pose_solution() -> ModuleType:
@@ -29,14 +33,14 @@ def _pose_solution() -> ModuleType:
                 sys.modules[name] = importlib.util.module_from_spec(spec)  # body not run
             from mediapipe.python.solutions import pose
 
-            sys.modules["mediapipe"].solutions = sys.modules["mediapipe.python.solutions"]
-            return pose
+            sys.modules["mediapipe"].solutions = sys.modules["mediapipe.python.solutions"]  # type: ignore[attr-defined]
+            return pose  # type: ignore[no-any-return]
         except Exception:  # noqa: BLE001 - undo the partial packages, import normally
             for name in [m for m in sys.modules if m == "mediapipe" or m.startswith("mediapipe.")]:
                 del sys.modules[name]
     import mediapipe as mp
 
-    return mp.solutions.pose
+    return mp.solutions.pose  # type: ignore[no-any-return]
 
 
 class MediaPipePose:
@@ -53,7 +57,7 @@ class MediaPipePose:
             min_tracking_confidence=0.5,
         )
 
-    def process(self, rgb: np.ndarray, t_ms: int) -> np.ndarray | None:
+    def process(self, rgb: Array, t_ms: int) -> Array | None:
         result = self._pose.process(rgb)
         if result.pose_landmarks is None:
             return None

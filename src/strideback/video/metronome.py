@@ -6,20 +6,26 @@ from __future__ import annotations
 import io
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]  # an image or landmark array
+
 
 SAMPLE_RATE = 22050
 CLICK_S = 0.02  # shorter than the gap between two clicks at the fastest cadence (240 spm)
 
 
-def _click(freq_hz: float, sample_rate: int) -> np.ndarray:
+def _click(freq_hz: float, sample_rate: int) -> Array:
     t = np.arange(int(CLICK_S * sample_rate)) / sample_rate
     wave_ = np.sin(2 * np.pi * freq_hz * t) * np.exp(-t * 250.0) * 0.8
-    return (wave_ * 32767).astype(np.int16)
+    out: Array = (wave_ * 32767).astype(np.int16)
+    return out
 
 
-def click_track(spm: float, minutes: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+def click_track(spm: float, minutes: float, sample_rate: int = SAMPLE_RATE) -> Array:
     """Int16 samples: a short 1.5 kHz click on every step, a 2.2 kHz accent every 4th.
 
     Built directly in int16 (clicks never overlap), so a 20-minute track needs ~53 MB, not

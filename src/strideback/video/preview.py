@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]  # an image or landmark array
+
 
 JPEG_QUALITY = 85
 
@@ -29,7 +34,7 @@ class PreviewStore:
     def __len__(self) -> int:
         return len(self._spans)
 
-    def add_rgb(self, rgb: np.ndarray) -> None:
+    def add_rgb(self, rgb: Array) -> None:
         """Downscale an RGB frame to the preview size and store it."""
         h, w = rgb.shape[:2]
         small = (
@@ -46,9 +51,18 @@ class PreviewStore:
         self._file.write(jpeg.tobytes())
         self._spans.append((offset, len(jpeg)))
 
-    def frames(self) -> Iterator[np.ndarray]:
+    def frames(self) -> Iterator[Array]:
         self._file.flush()
         for offset, length in self._spans:
+            self._file.seek(offset)
+            data = np.frombuffer(self._file.read(length), np.uint8)
+            yield cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+    def frames_at(self, indices: list[int]) -> Iterator[Array]:
+        """The frames at the given indices, in the order given."""
+        self._file.flush()
+        for i in indices:
+            offset, length = self._spans[i]
             self._file.seek(offset)
             data = np.frombuffer(self._file.read(length), np.uint8)
             yield cv2.imdecode(data, cv2.IMREAD_COLOR)

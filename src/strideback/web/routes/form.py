@@ -10,16 +10,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from strideback.web import backends
+from strideback.form.model import VIEW_CHOICES
+from strideback.form.service import (
+    FormError,
+    compare_clips,
+    get_clip,
+    list_clips,
+    metronome_wav,
+)
 from strideback.web.deps import attempt, get_config, get_db, get_jobs, is_htmx, render
 from strideback.web.jobs import run_form_job
 from strideback.web.uploads import new_upload_folder, save_uploads
 
 router = APIRouter()
-VIEWS = ("auto", "side", "front", "back")
+VIEWS = VIEW_CHOICES
 
 
-def as_dict(obj: Any) -> dict:
+def as_dict(obj: Any) -> dict[str, Any]:
     """A dataclass, object with to_dict(), or mapping as a plain dict for the templates."""
     if obj is None:
         return {}
@@ -35,7 +42,7 @@ def as_dict(obj: Any) -> dict:
 def _page(
     request: Request, status: int = 200, errors: list[str] | None = None, job: Any = None
 ) -> Response:
-    clips, unavailable = attempt(lambda: backends.call("form", "list_clips", get_db(request)))
+    clips, unavailable = attempt(lambda: list_clips(get_db(request)))
     rule = get_config(request).uploads["video"]
     return render(
         request,
@@ -63,16 +70,25 @@ async def upload_video(request: Request) -> Response:
     form = await request.form(max_files=1)
     video = form.get("video")
     view = form.get("view") if form.get("view") in VIEWS else "auto"
+    capture_fps, fps_error = _capture_fps(form.get("capture_fps"))
     rule = get_config(request).uploads["video"]
     files = [video] if isinstance(video, UploadFile) and video.filename else []
     folder = new_upload_folder("video")
-    saved, errors = await save_uploads(files, rule, folder)
+    saved, errors = await save_uploads(files, rule, folder) if not fps_error else ([], [])
+    if fps_error:
+        errors = [fps_error]
     job = None
     if saved:
         runner = get_jobs(request)
-        job_id = runner.submit(
-            "form", {"video": saved[0].name, "view": view}, run_form_job, str(saved[0]), view
-        )
+        if capture_fps is None:
+            job_id = runner.submit(
+                "form", {"video": saved[0].name, "view": view}, run_form_job, str(saved[0]), view
+            )
+        else:
+            job_id = runner.submit(
+                "form", {"video": saved[0].name, "view": view, "capture_fps": capture_fps},
+                run_form_job_at_capture_rate, str(saved[0]), view, capture_fps,
+            )  # fmt: skip
         job = runner.store.get(job_id)
     else:
         folder.rmdir()
@@ -84,15 +100,57 @@ async def upload_video(request: Request) -> Response:
     return _page(request, status, errors, job)
 
 
+def _capture_fps(raw: object) -> tuple[float | None, str | None]:
+    """The optional capture-rate field of a slow-motion upload: (value, error message)."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text:
+        return None, None
+    try:
+        value = float(text)
+    except ValueError:
+        return (
+            None,
+            f"Capture rate: {text!r} is not a number (e.g. 240 for a 240 fps slow-motion clip).",
+        )
+    if not 1 <= value <= 2000:
+        return None, f"Capture rate: {value:g} fps is outside 1-2000 fps."
+    return value, None
+
+
+def run_form_job_at_capture_rate(
+    db_url: str, job_id: int, video: str, view: str, capture_fps: float
+) -> None:
+    """The background analysis of a slow-motion clip whose real capture rate was given."""
+    from strideback.form.service import analyse_clip
+    from strideback.store.db import open_database
+    from strideback.web.jobs import JobStore, ThrottledProgress
+
+    db = open_database(db_url)
+    store = JobStore(db)
+    try:
+        progress = ThrottledProgress(store, job_id)
+        store.progress(job_id, 0, 0, "Starting the analysis")
+        result = analyse_clip(
+            db, Path(video), view=view, capture_fps=capture_fps,
+            progress=lambda done, total: progress(done, total, f"Frame {done} of {total}"),
+        )  # fmt: skip
+        store.finish(
+            job_id, {"clip_id": result.id, "view": result.view}, message="Finished: report ready"
+        )
+    except FormError as exc:
+        store.fail(job_id, str(exc))
+    except Exception as exc:  # noqa: BLE001 - recorded for the page, never a traceback
+        store.fail(job_id, f"{type(exc).__name__}: {exc}")
+
+
 def _not_found(exc: BaseException) -> bool:
     """A missing clip: LookupError, or the form service's FormError."""
-    form_error = backends.exception_type("form", "FormError")
-    return isinstance(exc, LookupError) or (form_error is not None and isinstance(exc, form_error))
+    return isinstance(exc, LookupError | FormError)
 
 
 def _clip(request: Request, clip_id: int) -> tuple[Any, str | None]:
     try:
-        return attempt(lambda: backends.call("form", "get_clip", get_db(request), clip_id))
+        return attempt(lambda: get_clip(get_db(request), clip_id))
     except Exception as exc:
         if _not_found(exc):
             return None, None
@@ -103,12 +161,9 @@ def _clip(request: Request, clip_id: int) -> tuple[Any, str | None]:
 def metronome(request: Request, spm: int, minutes: float = 20) -> Response:
     """A click track at the target cadence, for cadence retraining (+5-10% of your own)."""
     try:
-        wav = backends.call("form", "metronome_wav", spm, minutes)
-    except Exception as exc:
-        form_error = backends.exception_type("form", "FormError")
-        if form_error is not None and isinstance(exc, form_error):
-            return render(request, "error.html", status_code=422, message=str(exc))
-        raise
+        wav = metronome_wav(spm, minutes)
+    except FormError as exc:
+        return render(request, "error.html", status_code=422, message=str(exc))
     filename = f"metronome-{spm}spm-{minutes:g}min.wav"
     return Response(
         wav,
@@ -120,9 +175,7 @@ def metronome(request: Request, spm: int, minutes: float = 20) -> Response:
 @router.get("/form/compare", response_class=HTMLResponse)
 def compare(request: Request, a: int, b: int) -> Response:
     try:
-        result, unavailable = attempt(
-            lambda: backends.call("form", "compare_clips", get_db(request), a, b)
-        )
+        result, unavailable = attempt(lambda: compare_clips(get_db(request), a, b))
     except Exception as exc:
         if not _not_found(exc):
             raise
