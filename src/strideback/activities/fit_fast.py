@@ -68,6 +68,36 @@ _BASE = {
     0x10: ("u8", 8, 0),
 }
 
+# FIT profile base type name -> (size, invalid raw value): the marker for "no value" that the
+# profile's own type of a field uses, applied as well as the one the file's definition declares
+# (a file may declare heart_rate as uint8z, but 255 is still the uint8 "invalid").
+_PROFILE_INVALID = {
+    "enum": (1, 0xFF),
+    "sint8": (1, 0x7F),
+    "uint8": (1, 0xFF),
+    "uint8z": (1, 0),
+    "byte": (1, 0xFF),
+    "sint16": (2, 0x7FFF),
+    "uint16": (2, 0xFFFF),
+    "uint16z": (2, 0),
+    "sint32": (4, 0x7FFFFFFF),
+    "uint32": (4, 0xFFFFFFFF),
+    "uint32z": (4, 0),
+}
+
+
+@cache
+def profile_invalid(global_num: int, number: int) -> tuple[int, int] | None:
+    """(size, invalid raw value) of a field's profile type, None when the profile has none."""
+    message = profile.MESSAGE_TYPES.get(global_num)
+    field = message.fields.get(number) if message else None
+    if field is None:
+        return None
+    kind = field.type
+    base = kind if type(kind).__name__ == "BaseType" else getattr(kind, "base_type", None)
+    return _PROFILE_INVALID.get(getattr(base, "name", ""))
+
+
 # ----------------------------------------------------------------------------- CRC-16 (FIT)
 
 
@@ -219,6 +249,11 @@ def _columns(arr: np.ndarray, definition: _Definition) -> dict[int, np.ndarray]:
         bad = invalid[k]
         if bad != "nan":
             values[raw == bad] = np.nan
+        else:
+            values[~np.isfinite(values)] = np.nan
+        marker = profile_invalid(definition.global_num, number)
+        if marker is not None and marker[0] == raw.dtype.itemsize and raw.dtype.kind in "iu":
+            values[raw == marker[1]] = np.nan
         out[number] = values
     for number, _size, _base in definition.fields:
         if number not in out:
@@ -331,7 +366,11 @@ def decode_fit_fast(data: bytes) -> FitContent:
             if header_crc and fit_crc(arr[pos : pos + 12]) != header_crc:
                 raise FastPathDeclined("header CRC mismatch")
         if fit_crc(arr[pos : end + 2]) != 0:
-            raise FastPathDeclined("file CRC mismatch")
+            # Several devices write bad CRCs while the data decode consistently: decode anyway
+            # (linear time, no second pass) and say so.
+            note = "CRC mismatch in the file; decoded with CRC checks off"
+            if note not in content.notes:
+                content.notes.append(note)
         definitions = _scan(data, pos + header_size, end)
         for _, values in _messages(arr, definitions, MSG_FILE_ID, FILE_ID_FIELDS):
             content.file_types.append(values["type"] or "unknown")

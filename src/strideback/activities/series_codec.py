@@ -27,6 +27,7 @@ RESOLUTION = {
     "lon": 10_000_000,
 }
 FORMAT_VERSION = 2
+MAX_ABS = 2.0**52  # integers above this lose precision as floats: such a sample is not real
 ZLIB_LEVEL = 1
 
 
@@ -38,7 +39,9 @@ def encode_series(series: Series) -> bytes:
         if values is None or len(values) == 0:
             continue
         values = np.asarray(values, dtype=np.float64)
-        valid = ~np.isnan(values)
+        with np.errstate(invalid="ignore"):
+            # NaN, +-inf and values too large for the integer encoding are "missing"
+            valid = np.isfinite(values) & (np.abs(values) < MAX_ABS / RESOLUTION[name])
         if not valid.any():
             continue
         ints = np.round(values[valid] * RESOLUTION[name]).astype(np.int64)

@@ -1,66 +1,86 @@
 """Turn user paths into file items: plain files, folders (recursive), zip archives (Strava and
-Garmin exports, nested zips), read safely and in memory.
+Garmin exports, nested zips), streamed member by member.
 
 Strava bulk export (zip or unpacked folder): its activities.csv gives each file's Activity
 Name and Activity Type (the sport, so nothing is guessed). Garmin export: a zip (or folder)
 whose DI_CONNECT/DI-Connect-Uploaded-Files/*.zip hold the FIT files: nested zips are read.
 
-Archive safety: members are never extracted to disk; a member whose name is absolute or
-contains ".." is refused (reported as an error item); reading stops at MAX_MEMBER_BYTES per
-member, MAX_TOTAL_BYTES per import, and at a compression ratio above MAX_RATIO (zip bombs),
-counting the bytes actually inflated rather than trusting the archive's headers.
+Streaming: each archive is opened once and its members are read in order, one at a time, so
+time is linear in the number of members and memory holds one member (a nested zip is spooled
+to a temporary file, not memory). Every member is isolated: a corrupt deflate stream, an
+unsupported compression method (Deflate64, ...), an encrypted member or a bad activities.csv
+is one error item, and the rest of the archive goes on.
+
+Archive safety: members are never extracted to disk under their own names; a member whose
+name is absolute or contains ".." is refused (an error item). Reading counts the bytes
+actually inflated (not the archive's headers) against: MAX_MEMBER_BYTES per activity file, a
+compression ratio above MAX_RATIO per member (bombs), and a total budget per top-level archive
+that scales with its size (BUDGET_RATIO x its bytes, at least MIN_BUDGET_BYTES), shared by
+every member at every nesting level; nesting stops at MAX_NESTING and the member count at
+MAX_MEMBERS per top-level archive.
 """
 
 from __future__ import annotations
 
-import csv
 import io
+import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from strideback.activities.sniff import ZIP, is_activity_name, sniff
-from strideback.activities.sports import strava_type
+from strideback.activities.strava_csv import Hints, parse_strava_csv
 
-MAX_TOTAL_BYTES = 2 * 1024**3
-MAX_MEMBER_BYTES = 256 * 1024**2
+MAX_MEMBER_BYTES = 256 * 1024**2  # one activity file (a week-long 1 Hz recording is ~50 MB)
 MAX_RATIO = 200.0  # inflated / compressed, checked once a member passes RATIO_FROM_BYTES
 RATIO_FROM_BYTES = 1024**2
+MIN_BUDGET_BYTES = 1024**3  # total inflated per top-level archive, at least
+BUDGET_RATIO = 50  # ... or this many times the archive's own size
 MAX_NESTING = 3
+MAX_MEMBERS = 200_000
+MAX_CSV_BYTES = 64 * 1024**2
 CHUNK = 1024**2
+SPOOL_IN_MEMORY = 8 * 1024**2  # nested archives larger than this are spooled to disk
+SUPPORTED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+METHOD_NAMES = {9: "Deflate64", 6: "Implode", 93: "Zstandard", 95: "XZ", 98: "PPMd", 99: "AES"}
 
 
 @dataclass
 class FileItem:
-    """One file to import: on disk (`path`) or already in memory (`data`, archive member)."""
+    """One file to import: on disk (`path`, read once when it is imported) or an archive
+    member already read (`data`)."""
 
     name: str
     path: Path | None = None
     data: bytes | None = None
-    member: str | None = None  # with `path`: a member of the zip archive at `path`
     sport_hint: str | None = None
     name_hint: str | None = None
     error: str | None = None  # set when the item was refused before parsing
+    sha256: str | None = None  # set once the bytes are hashed (they are never hashed twice)
+    inflate_limit: int = MAX_MEMBER_BYTES  # for a gzip inside: what is left of the budget
 
     def read(self) -> bytes:
-        """The item's bytes (archive members are read on demand, within the caps)."""
+        """The item's bytes."""
         if self.data is not None:
             return self.data
-        assert self.path is not None
-        if self.member is None:
-            return self.path.read_bytes()
-        try:
-            with zipfile.ZipFile(self.path) as zf:
-                return _read_member(zf, zf.getinfo(self.member), _Budget())
-        except (ArchiveLimit, zipfile.BadZipFile, KeyError, EOFError, ValueError) as exc:
-            raise OSError(f"archive member unreadable or refused: {exc}") from None
+        if self.path is None:
+            raise OSError("nothing to read")
+        return self.path.read_bytes()
 
 
 @dataclass
-class _Budget:
-    remaining: int = MAX_TOTAL_BYTES
+class Budget:
+    """What a top-level archive may still inflate, over all its members and nesting levels."""
+
+    remaining: int
+    members_left: int = MAX_MEMBERS
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def for_archive(cls, size_bytes: int) -> Budget:
+        return cls(remaining=max(MIN_BUDGET_BYTES, BUDGET_RATIO * size_bytes))
 
 
 class ArchiveLimit(Exception):
@@ -77,113 +97,174 @@ def unsafe_member_name(name: str) -> str | None:
     return None
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes:
-    limit = min(MAX_MEMBER_BYTES, budget.remaining)
-    out = io.BytesIO()
+def member_refusal(info: zipfile.ZipInfo) -> str | None:
+    """Why a member cannot be read (encrypted, unsupported compression), before reading it."""
+    if info.flag_bits & 0x1:
+        return "encrypted (password-protected) archive member: not supported"
+    if info.compress_type not in SUPPORTED_METHODS:
+        method = METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+        return f"archive member compressed with {method}, which is not supported"
+    return None
+
+
+def _describe_member_error(exc: BaseException) -> str:
+    if isinstance(exc, ArchiveLimit):
+        return f"refused: {exc}"
+    if isinstance(exc, NotImplementedError):
+        return f"archive member uses an unsupported compression ({exc})"
+    if isinstance(exc, RuntimeError) and "encrypt" in str(exc).lower():
+        return "encrypted (password-protected) archive member: not supported"
+    text = str(exc).strip() or type(exc).__name__
+    return f"corrupt archive member ({type(exc).__name__}: {text[:200]})"
+
+
+def read_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget, sink: IO[bytes], limit: int
+) -> int:
+    """Inflate one member into `sink`, enforcing the caps as bytes arrive; bytes written."""
+    cap = min(limit, budget.remaining)
+    size = 0
     with zf.open(info) as fh:
-        while True:
-            chunk = fh.read(CHUNK)
-            if not chunk:
-                break
-            out.write(chunk)
-            size = out.tell()
-            if size > limit:
-                raise ArchiveLimit(
-                    f"member inflates past the {limit // 1024**2} MiB cap (zip bomb?)"
-                )
+        while chunk := fh.read(CHUNK):
+            sink.write(chunk)
+            size += len(chunk)
+            budget.remaining -= len(chunk)
+            if size > cap:
+                if cap < limit:
+                    raise ArchiveLimit(
+                        "the archive inflates past its total budget of "
+                        f"{(budget.remaining + size) // 1024**2} MiB (zip bomb?)"
+                    )
+                raise ArchiveLimit(f"member inflates past the {cap // 1024**2} MiB cap (zip bomb?)")
             if size > RATIO_FROM_BYTES and size > MAX_RATIO * max(info.compress_size, 1):
                 raise ArchiveLimit(f"member compression ratio above {MAX_RATIO:.0f}:1 (zip bomb?)")
-    budget.remaining -= out.tell()
+    return size
+
+
+def _read_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget, limit: int) -> bytes:
+    out = io.BytesIO()
+    read_member(zf, info, budget, out, limit)
     return out.getvalue()
 
 
-Hints = dict[str, tuple[str | None, str | None]]  # file name -> (activity name, sport)
-
-
-def parse_strava_csv(text: str) -> Hints:
-    """Strava bulk export activities.csv: Filename -> (Activity Name, sport).
-
-    Strava repeats some column names (Elapsed Time, Distance ...); the ones used here are
-    unique. Rows without a Filename (manual entries) have no file to import.
-    """
-    hints: Hints = {}
-    for row in csv.DictReader(io.StringIO(text)):
-        filename = (row.get("Filename") or "").strip().replace("\\", "/")
-        if filename:
-            hints[filename] = (
-                (row.get("Activity Name") or "").strip() or None,
-                strava_type(row.get("Activity Type")),
-            )
-    return hints
-
-
-def _strava_hints(zf: zipfile.ZipFile, budget: _Budget) -> Hints:
+def _strava_hints(
+    zf: zipfile.ZipFile, budget: Budget, label: str
+) -> tuple[Hints, list[FileItem], str | None]:
+    """(hints, error items, the csv member's name) from the top-most activities.csv."""
     infos = [i for i in zf.infolist() if PurePosixPath(i.filename).name == "activities.csv"]
     if not infos:
-        return {}
+        return {}, [], None
     top = min(infos, key=lambda i: len(PurePosixPath(i.filename).parts))
+    where = f"{label}:{top.filename}"
     try:
-        text = _read_member(zf, top, budget).decode("utf-8-sig", errors="replace")
-    except ArchiveLimit:
-        return {}
+        refusal = member_refusal(top)
+        if refusal:
+            raise ArchiveLimit(refusal)
+        raw = _read_bytes(zf, top, budget, MAX_CSV_BYTES)
+        hints = parse_strava_csv(raw.decode("utf-8-sig", errors="replace"))
+    except Exception as exc:  # noqa: BLE001 - a bad csv costs the names, not the activities
+        reason = _describe_member_error(exc)
+        return {}, [FileItem(name=where, error=f"{reason}; activity names and types not read")], None
     prefix = str(PurePosixPath(top.filename).parent)
-    hints = parse_strava_csv(text)
-    if prefix in ("", "."):
-        return hints
-    return {f"{prefix}/{name}": hint for name, hint in hints.items()}
+    if prefix not in ("", "."):
+        hints = {f"{prefix}/{name}": hint for name, hint in hints.items()}
+    return hints, [], top.filename
 
 
-def _folder_hints(folder: Path) -> dict[Path, tuple[str | None, str | None]]:
+def folder_hints(folder: Path) -> tuple[dict[Path, tuple[str | None, str | None]], list[FileItem]]:
     """An unpacked Strava export: activities.csv files under the folder, paths made absolute."""
     hints: dict[Path, tuple[str | None, str | None]] = {}
+    errors: list[FileItem] = []
     for csv_path in sorted(folder.rglob("activities.csv")):
         try:
+            if csv_path.stat().st_size > MAX_CSV_BYTES:
+                raise ValueError(f"larger than {MAX_CSV_BYTES // 1024**2} MiB")
             text = csv_path.read_text(encoding="utf-8-sig", errors="replace")
-        except OSError:
-            continue
-        for name, hint in parse_strava_csv(text).items():
-            hints[(csv_path.parent / name).resolve()] = hint
-    return hints
-
-
-def _zip_items(label: str, data: bytes | Path, budget: _Budget, depth: int) -> Iterator[FileItem]:
-    try:
-        zf = zipfile.ZipFile(data if isinstance(data, Path) else io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as exc:
-        yield FileItem(name=label, error=f"not a readable zip archive ({exc})")
-        return
-    with zf:
-        hints = _strava_hints(zf, budget)
-        for info in zf.infolist():
-            if info.is_dir() or not is_activity_name(info.filename):
-                continue
-            member = f"{label}:{info.filename}"
-            reason = unsafe_member_name(info.filename)
-            if reason:
-                yield FileItem(name=member, error=f"refused: {reason}")
-                continue
-            title, sport = hints.get(info.filename, (None, None))
-            if isinstance(data, Path) and not info.filename.lower().endswith(".zip"):
-                # a member of an archive on disk: read later (in a worker), not held in memory
-                yield FileItem(
-                    name=member, path=data, member=info.filename, sport_hint=sport, name_hint=title
+            parsed = parse_strava_csv(text)
+        except Exception as exc:  # noqa: BLE001 - names are lost, not the activities
+            errors.append(
+                FileItem(
+                    name=str(csv_path),
+                    error=f"activities.csv not readable ({type(exc).__name__}: {exc}); "
+                    "activity names and types not read",
                 )
-                continue
-            try:
-                content = _read_member(zf, info, budget)
-            except ArchiveLimit as exc:
-                yield FileItem(name=member, error=f"refused: {exc}")
-                continue
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-                yield FileItem(name=member, error=f"unreadable archive member ({exc})")
-                continue
-            if sniff(content) == ZIP:
-                if depth >= MAX_NESTING:
-                    yield FileItem(name=member, error="refused: archives nested too deeply")
-                else:
-                    yield from _zip_items(member, content, budget, depth + 1)
-                continue
-            yield FileItem(name=member, data=content, sport_hint=sport, name_hint=title)
+            )
+            continue
+        for name, hint in parsed.items():
+            hints[(csv_path.parent / name).resolve()] = hint
+    return hints, errors
+
+
+def count_members(zf: zipfile.ZipFile) -> int:
+    return sum(1 for i in zf.infolist() if not i.is_dir() and is_activity_name(i.filename))
+
+
+def zip_items(label: str, zf: zipfile.ZipFile, budget: Budget, depth: int) -> Iterator[FileItem]:
+    """The archive's items, member by member in archive order (each read once)."""
+    hints, errors, csv_name = _strava_hints(zf, budget, label)
+    yield from errors
+    for info in zf.infolist():
+        if info.is_dir() or not is_activity_name(info.filename) or info.filename == csv_name:
+            continue
+        member = f"{label}:{info.filename}"
+        reason = unsafe_member_name(info.filename) or member_refusal(info)
+        if reason:
+            yield FileItem(name=member, error=f"refused: {reason}")
+            continue
+        if budget.members_left <= 0:
+            yield FileItem(name=member, error=f"refused: more than {MAX_MEMBERS} archive members")
+            return
+        budget.members_left -= 1
+        title, sport = hints.get(info.filename, (None, None))
+        if info.filename.lower().endswith(".zip"):
+            yield from _nested(member, zf, info, budget, depth)
+            continue
+        try:
+            content = _read_bytes(zf, info, budget, MAX_MEMBER_BYTES)
+        except Exception as exc:  # noqa: BLE001 - one bad member is one error line
+            yield FileItem(name=member, error=_describe_member_error(exc))
+            continue
+        if sniff(content[:4]) == ZIP:
+            yield from _nested_bytes(member, content, budget, depth)
+            continue
+        yield FileItem(
+            name=member,
+            data=content,
+            sport_hint=sport,
+            name_hint=title,
+            inflate_limit=max(0, min(MAX_MEMBER_BYTES, budget.remaining)),
+        )
+
+
+def _nested(
+    member: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget, depth: int
+) -> Iterator[FileItem]:
+    if depth >= MAX_NESTING:
+        yield FileItem(name=member, error="refused: archives nested too deeply")
+        return
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        try:
+            read_member(zf, info, budget, spool, budget.remaining)
+            spool.seek(0)
+            inner = zipfile.ZipFile(spool)
+        except Exception as exc:  # noqa: BLE001
+            yield FileItem(name=member, error=_describe_member_error(exc))
+            return
+        with inner:
+            yield from zip_items(member, inner, budget, depth + 1)
+
+
+def _nested_bytes(member: str, content: bytes, budget: Budget, depth: int) -> Iterator[FileItem]:
+    if depth >= MAX_NESTING:
+        yield FileItem(name=member, error="refused: archives nested too deeply")
+        return
+    try:
+        inner = zipfile.ZipFile(io.BytesIO(content))
+    except Exception as exc:  # noqa: BLE001
+        yield FileItem(name=member, error=f"not a readable zip archive ({exc})")
+        return
+    with inner:
+        yield from zip_items(member, inner, budget, depth + 1)
 
 
 def _is_zip_path(path: Path) -> bool:
@@ -193,30 +274,79 @@ def _is_zip_path(path: Path) -> bool:
         return sniff(fh.read(4)) == ZIP
 
 
-def expand_paths(paths: Sequence[Path]) -> list[FileItem]:
-    """Every importable item under the given paths, in a stable order."""
-    budget = _Budget()
-    items: list[FileItem] = []
-    for raw in paths:
-        path = Path(raw)
-        hints: dict[Path, tuple[str | None, str | None]] = {}
+@dataclass
+class _Input:
+    path: Path
+    hint: tuple[str | None, str | None] = (None, None)
+    archive: zipfile.ZipFile | None = None
+    error: str | None = None
+
+
+class ItemStream:
+    """Every importable item under the given paths, in a stable order, produced lazily.
+
+    `total` is the number of items known so far: files and top-level archive members are
+    counted up front (one look at each archive's directory); nested archives add theirs as
+    they are reached.
+    """
+
+    def __init__(self, paths: Sequence[Path]):
+        self.inputs: list[_Input] = []
+        self.early: list[FileItem] = []
+        for raw in paths:
+            self._plan(Path(raw))
+        self.total = len(self.early) + sum(
+            count_members(i.archive) if i.archive is not None else 1 for i in self.inputs
+        )
+
+    def _plan(self, path: Path) -> None:
         if path.is_dir():
+            hints, errors = folder_hints(path)
+            self.early.extend(errors)
             files = sorted(p for p in path.rglob("*") if p.is_file() and is_activity_name(p.name))
-            hints = _folder_hints(path)
+            for file in files:
+                self._plan_file(file, hints.get(file.resolve(), (None, None)))
         elif path.is_file():
-            files = [path]
+            self._plan_file(path, (None, None))
         else:
-            items.append(FileItem(name=str(path), error="no such file or folder"))
-            continue
-        for file in files:
-            try:
-                if _is_zip_path(file):
-                    items.extend(_zip_items(str(file), file, budget, 1))
-                else:
-                    title, sport = hints.get(file.resolve(), (None, None))
-                    items.append(
-                        FileItem(name=str(file), path=file, sport_hint=sport, name_hint=title)
-                    )
-            except OSError as exc:
-                items.append(FileItem(name=str(file), error=f"cannot read: {exc.strerror or exc}"))
-    return items
+            self.early.append(FileItem(name=str(path), error="no such file or folder"))
+
+    def _plan_file(self, file: Path, hint: tuple[str | None, str | None]) -> None:
+        try:
+            if not _is_zip_path(file):
+                self.inputs.append(_Input(file, hint))
+                return
+            self.inputs.append(_Input(file, archive=zipfile.ZipFile(file)))
+        except OSError as exc:
+            self.inputs.append(_Input(file, error=f"cannot read: {exc.strerror or exc}"))
+        except Exception as exc:  # noqa: BLE001 - BadZipFile, a truncated directory ...
+            self.inputs.append(_Input(file, error=f"not a readable zip archive ({exc})"))
+
+    def __iter__(self) -> Iterator[FileItem]:
+        yield from self.early
+        for item in self.inputs:
+            if item.error:
+                yield FileItem(name=str(item.path), error=item.error)
+            elif item.archive is None:
+                title, sport = item.hint
+                yield FileItem(name=str(item.path), path=item.path, sport_hint=sport, name_hint=title)
+            else:
+                yield from self._archive(item)
+
+    def _archive(self, item: _Input) -> Iterator[FileItem]:
+        assert item.archive is not None
+        counted = count_members(item.archive)
+        seen = 0
+        budget = Budget.for_archive(item.path.stat().st_size)
+        with item.archive:
+            for member in zip_items(str(item.path), item.archive, budget, 1):
+                seen += 1
+                if seen > counted:
+                    self.total += 1
+                yield member
+
+
+def expand_paths(paths: Sequence[Path]) -> list[FileItem]:
+    """Every importable item under the given paths (all at once: for small inputs and tests)."""
+    return list(ItemStream(paths))
+

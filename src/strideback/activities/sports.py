@@ -58,7 +58,9 @@ def gpx_type(type_text: str | None) -> str | None:
 def strava_type(activity_type: str | None) -> str | None:
     if not activity_type:
         return None
-    return _mapping()["strava_type"].get(activity_type.strip().lower(), "other")
+    key = activity_type.strip().lower()
+    table = _mapping()
+    return table["strava_type"].get(key) or table["strava_type_translated"].get(key, "other")
 
 
 # Guessing a sport from movement, for files that name none (GPX without <type>).
