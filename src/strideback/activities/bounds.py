@@ -206,3 +206,30 @@ def dropped_note(activity: Activity) -> str | None:
     parts = [activity.provenance.get("dropped"), activity.provenance.get("series_dropped")]
     text = "; ".join(p for p in parts if p)
     return f"implausible values dropped: {text}" if text else None
+
+
+def violations(activity: Activity, now: dt.datetime, bounds: Bounds | None = None) -> list[str]:
+    """What in an activity (as stored) is outside the bounds: empty when all is plausible.
+
+    For checks (tests and the fuzz campaign): the importer must never store anything listed.
+    """
+    b = bounds or load_bounds()
+    found = []
+    reason = date_reason(activity.start, now, b)
+    if reason:
+        found.append(reason)
+    for name, limits in b.activity.model_dump().items():
+        value = getattr(activity, name)
+        if value is not None and not in_range(value, limits):
+            found.append(f"{name}={value!r}")
+    series_limits = b.series.model_dump()
+    for name, values in activity.series.columns.items():
+        arr = np.asarray(values, dtype=np.float64)
+        if np.isinf(arr).any():
+            found.append(f"series {name} holds infinity")
+        finite = arr[np.isfinite(arr)]
+        if name in series_limits and finite.size:
+            lo, hi = series_limits[name]
+            if finite.min() < lo - 1e-6 or finite.max() > hi + 1e-6:
+                found.append(f"series {name} outside {lo:g}..{hi:g}")
+    return found

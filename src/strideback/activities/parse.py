@@ -6,6 +6,8 @@ import gzip
 import hashlib
 import io
 import zlib
+
+import numpy as np
 from dataclasses import dataclass, field
 
 from strideback.activities.bounds import clean_activity, dropped_note, load_bounds
@@ -125,11 +127,21 @@ def _keep_plausible(result: ParsedFile) -> None:
             result.notes.append(note)
 
 
+def _parse_all(item: FileItem, data: bytes, result: ParsedFile) -> None:
+    _parse_bytes(item.name, data, item, result)
+    for activity in result.activities:
+        _finish(activity, item)
+    _keep_plausible(result)
+    for activity in result.activities:
+        result.series_blobs.append((len(activity.series), encode_series(activity.series)))
+        activity.series = Series()  # travels back to the main process as the blob only
+
+
 def parse_item(item: FileItem) -> ParsedFile:
     """Read and parse one item; every failure becomes a status with a reason, never a raise."""
     result = ParsedFile(name=item.name)
     if item.error:
-        result.status, result.reason = ERROR, item.error
+        result.status, result.reason = ERROR, " ".join(item.error.split())[:500]
         return result
     try:
         data = item.read()
@@ -141,13 +153,8 @@ def parse_item(item: FileItem) -> ParsedFile:
     result.size_bytes = len(data)
     result.sha256 = item.sha256 or hashlib.sha256(data).hexdigest()
     try:
-        _parse_bytes(item.name, data, item, result)
-        for activity in result.activities:
-            _finish(activity, item)
-        _keep_plausible(result)
-        for activity in result.activities:
-            result.series_blobs.append((len(activity.series), encode_series(activity.series)))
-            activity.series = Series()  # travels back to the main process as the blob only
+        with np.errstate(all="ignore"):  # corrupt numbers overflow quietly; bounds handle them
+            _parse_all(item, data, result)
     except NotAnActivity as exc:
         result.status, result.reason = SKIPPED, str(exc)
     except ImportFailure as exc:
@@ -159,6 +166,8 @@ def parse_item(item: FileItem) -> ParsedFile:
         result.status, result.reason = ERROR, f"not a readable {what} file ({_describe(exc)})"
     if result.status != IMPORTED:
         result.activities, result.series_blobs = [], []
+    if result.reason:  # one line per input, whatever the library's message looked like
+        result.reason = " ".join(result.reason.split())[:500]
     return result
 
 
