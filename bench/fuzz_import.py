@@ -175,16 +175,20 @@ def main() -> int:
                 implausible += 1
                 print(f"implausible: activity {summary.id} {summary.source_file}: {found[:3]}")
     elapsed = time.perf_counter() - started
-    print(f"seed {args.seed}, scale {args.scale}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
+    print(
+        f"seed {args.seed}, scale {args.scale}: " + ", ".join(f"{k} {n}" for k, n in counts.items())
+    )
     print(f"inputs tried           {tally['tried']}")
     print(f"imported (activities)  {tally['imported']}  duplicate {tally['duplicate']}")
     print(f"clean errors           {tally['error']}  (multi-line: {tally['multi-line error']})")
     print(f"skipped                {tally['skipped']}")
     print(f"escapes                {tally['escape']}  {dict(escapes)}")
-    print(f"hangs > {HANG_S:.0f} s          {tally['hang']}  (slowest {slowest[0]:.2f} s, {slowest[1]})")
+    slow_text = f"(slowest {slowest[0]:.2f} s, {slowest[1]})"
+    print(f"hangs > {HANG_S:.0f} s          {tally['hang']}  {slow_text}")
     print(f"implausible stored     {implausible} of {len(stored)} stored activities")
     print(f"'unexpected' errors    {sum(unexpected.values())}")
-    print(f"time                   {elapsed:.0f} s ({1000 * elapsed / max(tally['tried'], 1):.0f} ms per input)")
+    per_input = 1000 * elapsed / max(tally["tried"], 1)
+    print(f"time                   {elapsed:.0f} s ({per_input:.0f} ms per input)")
     return 1 if tally["escape"] or tally["hang"] or implausible else 0
 
 

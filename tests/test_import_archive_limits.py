@@ -74,7 +74,9 @@ def test_bombs_keep_the_cli_under_1_gb(tmp_path: Path, bomb: str):
     path = tmp_path / f"{bomb}.zip"
     path.write_bytes(data)
     env = {**os.environ, "STRIDEBACK_HOME": str(tmp_path / "home")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(sources.__file__).parents[2]), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(Path(sources.__file__).parents[2]), env.get("PYTHONPATH")])
+    )
     db_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     cli = "from strideback.cli import main; main()"
     cmd = [sys.executable, "-c", cli, "--db", db_url, "import", "--json", str(path)]
@@ -131,7 +133,9 @@ def test_a_big_garmin_export_part_is_not_a_zip_bomb(
     )
     assert len(part) > sources.MAX_MEMBER_BYTES
     outer = tmp_path / "garmin.zip"
-    outer.write_bytes(_zip({"DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip": part}))
+    outer.write_bytes(
+        _zip({"DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip": part})
+    )
     (result,) = service.import_paths(db, [outer])
     assert result.status == "imported", result.error
 
@@ -151,7 +155,9 @@ def test_many_members_stream_in_one_pass(tmp_path: Path, activities_dir: Path, m
     monkeypatch.setattr(zipfile.ZipFile, "__init__", counting)
     reads = []
     real_read = sources.read_member
-    monkeypatch.setattr(sources, "read_member", lambda *a: reads.append(a[1].filename) or real_read(*a))
+    monkeypatch.setattr(
+        sources, "read_member", lambda *a: reads.append(a[1].filename) or real_read(*a)
+    )
     stream = ItemStream([path])
     items = list(stream)
     assert len(items) == 300 == stream.total

@@ -38,7 +38,11 @@ def test_the_bounds_file_loads_and_a_bad_one_names_the_key(tmp_path: Path):
     b = load_bounds()
     assert b.activity.hr_bpm[1] <= 250 and b.dates.earliest.year == 1990
     bad = tmp_path / "bounds.yaml"
-    bad.write_text(bounds.BOUNDS_FILE.read_text().replace("max_activities_per_file: 100", "max_activities_per_file: many"))
+    bad.write_text(
+        bounds.BOUNDS_FILE.read_text().replace(
+            "max_activities_per_file: 100", "max_activities_per_file: many"
+        )
+    )
     with pytest.raises(DataFileError, match="bounds.yaml: max_activities_per_file"):
         bounds.load_bounds.__wrapped__(bad)
 
@@ -116,7 +120,9 @@ def test_impossible_dates_are_refused(start: dt.datetime, expected: str):
 def test_fragments_are_refused_but_indoor_and_strength_sessions_are_not():
     assert "fragment" in refusal_reason(_run(distance_m=5.7, elapsed_s=13.75), NOW)
     assert "fragment" in refusal_reason(_run(distance_m=60.0, elapsed_s=600.0), NOW)
-    assert refusal_reason(_run(distance_m=0.0, elapsed_s=1800.0, sub_sport="treadmill"), NOW) is None
+    assert (
+        refusal_reason(_run(distance_m=0.0, elapsed_s=1800.0, sub_sport="treadmill"), NOW) is None
+    )
     strength = _run(sport="other", distance_m=0.0, elapsed_s=1400.0)
     assert refusal_reason(strength, NOW) is None
     assert refusal_reason(_run(), NOW) is None
@@ -168,7 +174,9 @@ def test_nothing_implausible_reaches_the_database_or_json(db, activities_dir: Pa
     gpx = (activities_dir / "Runalyze__hr-not-always-there.gpx").read_text(encoding="utf-8")
     spiky = gpx.replace("<ele>", "<ele>9", 3)  # 9xxx m spikes: above Everest
     (tmp_path / "spiky.gpx").write_text(spiky, encoding="utf-8")
-    results = service.import_paths(db, [tmp_path / "spiky.gpx", activities_dir / "python-fitparse__Activity.fit"])
+    results = service.import_paths(
+        db, [tmp_path / "spiky.gpx", activities_dir / "python-fitparse__Activity.fit"]
+    )
     by_name = {Path(r.file).name: r for r in results}
     assert by_name["python-fitparse__Activity.fit"].status == "skipped"
     assert "fragment" in by_name["python-fitparse__Activity.fit"].note

@@ -97,15 +97,20 @@ def test_mutated_files_end_cleanly(activities_dir: Path, kind: str, ops, which: 
 @given(ops=MUTATIONS, inner=st.booleans())
 def test_mutated_gzip_ends_cleanly(activities_dir: Path, ops, inner: bool):
     seed = gzip.compress(_seed(activities_dir, "fit", 0), mtime=0)
-    data = gzip.compress(mutate(gzip.decompress(seed), ops), mtime=0) if inner else mutate(seed, ops)
+    data = (
+        gzip.compress(mutate(gzip.decompress(seed), ops), mtime=0) if inner else mutate(seed, ops)
+    )
     check_parsed(parse_item(FileItem(name="fuzz.fit.gz", data=data)))
 
 
 def _zip_seed(activities_dir: Path) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("activities.csv", "Activity ID,Activity Name,Activity Type,Filename\n"
-                    "1,Morning Run,Run,activities/1.fit\n2,Hike,Hike,activities/2.gpx\n")
+        zf.writestr(
+            "activities.csv",
+            "Activity ID,Activity Name,Activity Type,Filename\n"
+            "1,Morning Run,Run,activities/1.fit\n2,Hike,Hike,activities/2.gpx\n",
+        )
         zf.writestr("activities/1.fit", _seed(activities_dir, "fit", 0))
         zf.writestr("activities/2.gpx", _seed(activities_dir, "gpx", 0))
         zf.writestr("activities/3.tcx", _seed(activities_dir, "tcx", 0))
@@ -123,8 +128,12 @@ def test_mutated_zip_ends_cleanly(activities_dir: Path, tmp_path_factory, ops):
         check_parsed(parse_item(item))
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(ops=MUTATIONS, kind=st.sampled_from(["fit", "gpx", "tcx", "zip"]))
 def test_mutated_inputs_through_the_whole_import_store_nothing_implausible(
     activities_dir: Path, tmp_path_factory, ops, kind: str

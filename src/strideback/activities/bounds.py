@@ -112,7 +112,9 @@ def fragment_reason(activity: Activity, bounds: Bounds | None = None) -> str | N
     if activity.sport in f.travel_sports and not indoor:
         distance = activity.distance_m
         if distance is not None and 0 < distance < f.min_distance_m:
-            return f"fragment: {activity.sport} of {distance:.0f} m is under {f.min_distance_m:.0f} m"
+            return (
+                f"fragment: {activity.sport} of {distance:.0f} m is under {f.min_distance_m:.0f} m"
+            )
     return None
 
 
@@ -195,7 +197,9 @@ def refusal_reason(
     return date_reason(activity.start, now, b) or fragment_reason(activity, b)
 
 
-def check_activity(activity: Activity, now: dt.datetime, bounds: Bounds | None = None) -> str | None:
+def check_activity(
+    activity: Activity, now: dt.datetime, bounds: Bounds | None = None
+) -> str | None:
     """Clean the activity's values; then why it is refused, or None."""
     clean_activity(activity, bounds)
     return refusal_reason(activity, now, bounds)

@@ -110,9 +110,7 @@ def read_gpx(
                     no_position += 1
                     lat = lon = np.nan
                 hr, cad = _extension_values(point)
-                rows.append(
-                    (t, lat, lon, _float(_child_text(point, "ele")), hr, cad, segment_id)
-                )
+                rows.append((t, lat, lon, _float(_child_text(point, "ele")), hr, cad, segment_id))
     if not rows:
         if n_points:
             raise NotAnActivity("GPX track has no times: a planned route, not a recording")
@@ -121,7 +119,9 @@ def read_gpx(
         raise ImportFailure("GPX holds no timed track points")
     notes = []
     if no_position:
-        notes.append(f"{no_position} track points without valid coordinates kept without a position")
+        notes.append(
+            f"{no_position} track points without valid coordinates kept without a position"
+        )
     if untimed:
         notes.append(f"{untimed} track points without a time skipped")
     arr = np.array(rows, dtype=float)

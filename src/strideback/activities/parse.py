@@ -6,9 +6,9 @@ import gzip
 import hashlib
 import io
 import zlib
+from dataclasses import dataclass, field
 
 import numpy as np
-from dataclasses import dataclass, field
 
 from strideback.activities.bounds import clean_activity, dropped_note, load_bounds
 from strideback.activities.errors import ImportFailure, NotAnActivity

@@ -164,7 +164,11 @@ def _strava_hints(
         hints = parse_strava_csv(raw.decode("utf-8-sig", errors="replace"))
     except Exception as exc:  # noqa: BLE001 - a bad csv costs the names, not the activities
         reason = _describe_member_error(exc)
-        return {}, [FileItem(name=where, error=f"{reason}; activity names and types not read")], None
+        return (
+            {},
+            [FileItem(name=where, error=f"{reason}; activity names and types not read")],
+            None,
+        )
     prefix = str(PurePosixPath(top.filename).parent)
     if prefix not in ("", "."):
         hints = {f"{prefix}/{name}": hint for name, hint in hints.items()}
@@ -329,7 +333,9 @@ class ItemStream:
                 yield FileItem(name=str(item.path), error=item.error)
             elif item.archive is None:
                 title, sport = item.hint
-                yield FileItem(name=str(item.path), path=item.path, sport_hint=sport, name_hint=title)
+                yield FileItem(
+                    name=str(item.path), path=item.path, sport_hint=sport, name_hint=title
+                )
             else:
                 yield from self._archive(item)
 
@@ -349,4 +355,3 @@ class ItemStream:
 def expand_paths(paths: Sequence[Path]) -> list[FileItem]:
     """Every importable item under the given paths (all at once: for small inputs and tests)."""
     return list(ItemStream(paths))
-
