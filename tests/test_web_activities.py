@@ -93,3 +93,42 @@ def test_sport_form_refuses_bad_input_and_missing_token(imported) -> None:
     assert activities.list_activities(db)[0].sport_guessed  # nothing changed
     r = client.post("/activities/999/sport", data={"csrf_token": tok, "sport": "walking"})
     assert r.status_code == 404
+
+
+def test_delete_shows_undo_and_the_load_follows(imported) -> None:
+    client, db, summary = imported
+    detail = client.get(f"/activities/{summary.id}").text
+    assert f'action="/activities/{summary.id}/delete"' in detail
+    assert runs_on_load_page(client) == 1
+    r = client.post(
+        f"/activities/{summary.id}/delete",
+        data={"csrf_token": token(client)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/activities?deleted={summary.id}"
+    listing = client.get(r.headers["location"]).text
+    assert 'data-testid="undo"' in listing and f"/activities/{summary.id}/restore" in listing
+    assert "No activities" in listing
+    assert runs_on_load_page(client) == 0  # the load no longer counts it
+    assert client.get(f"/activities/{summary.id}").status_code == 404
+    r = client.post(
+        f"/activities/{summary.id}/restore",
+        data={"csrf_token": token(client)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert client.get(f"/activities/{summary.id}").status_code == 200
+    assert runs_on_load_page(client) == 1
+
+
+def test_delete_needs_the_csrf_token_and_an_existing_activity(imported) -> None:
+    client, db, summary = imported
+    r = client.post(f"/activities/{summary.id}/delete", data={}, follow_redirects=False)
+    assert r.status_code in (400, 403)
+    assert activities.list_activities(db)
+    r = client.post("/activities/999999/delete", data={"csrf_token": token(client)})
+    assert r.status_code == 404
+    r = client.post(
+        "/activities/99999999999999999999999/delete", data={"csrf_token": token(client)}
+    )
+    assert r.status_code in (404, 422)

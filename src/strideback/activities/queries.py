@@ -15,7 +15,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from strideback.activities.laps import laps_from_json
 from strideback.activities.series_codec import decode_series
@@ -93,6 +94,18 @@ def _row_totals(row: ActivityRow) -> dict[str, Any]:
     }
 
 
+LIVE = ActivityRow.deleted_at.is_(None)
+MAX_ID = 2**63 - 1  # larger ids cannot exist (and some databases refuse them in a query)
+
+
+def _live_row(session: Session, activity_id: int) -> ActivityRow:
+    """The activity (not deleted); KeyError when there is none with that id."""
+    row = session.get(ActivityRow, activity_id) if 0 < activity_id <= MAX_ID else None
+    if row is None or row.deleted_at is not None:
+        raise KeyError(f"no activity with id {activity_id}")
+    return row
+
+
 def _summary(row: ActivityRow) -> ActivitySummary:
     return ActivitySummary(
         id=row.id,
@@ -112,7 +125,11 @@ def list_activities(
     db: Database, sport: str | None = None, limit: int | None = None, offset: int = 0
 ) -> list[ActivitySummary]:
     """Stored activities, newest first."""
-    query = select(ActivityRow).order_by(ActivityRow.start_time.desc(), ActivityRow.id.desc())
+    query = (
+        select(ActivityRow)
+        .where(LIVE)
+        .order_by(ActivityRow.start_time.desc(), ActivityRow.id.desc())
+    )
     if sport:
         query = query.where(ActivityRow.sport == sport)
     query = query.offset(offset)
@@ -125,9 +142,7 @@ def list_activities(
 def get_activity(db: Database, activity_id: int) -> Activity:
     """One stored activity with its series; KeyError when there is none with that id."""
     with db.session() as session:
-        row = session.get(ActivityRow, activity_id)
-        if row is None:
-            raise KeyError(f"no activity with id {activity_id}")
+        row = _live_row(session, activity_id)
         blob = row.series.data if row.series is not None else None
         return Activity(
             sport=row.sport,
@@ -159,6 +174,7 @@ def activities_on(db: Database, day: dt.date) -> list[ActivitySummary]:
     hi = lo + dt.timedelta(days=3)
     query = (
         select(ActivityRow)
+        .where(LIVE)
         .where(ActivityRow.start_time >= lo)
         .where(ActivityRow.start_time < hi)
         .order_by(ActivityRow.start_time)
@@ -190,12 +206,223 @@ def set_sport(
     elif sub is not None and len(sub) > 32:
         raise ValueError("sub-sport too long (32 characters at most)")
     with db.session() as session:
-        row = session.get(ActivityRow, activity_id)
-        if row is None:
-            raise KeyError(f"no activity with id {activity_id}")
+        row = _live_row(session, activity_id)
         provenance = json.loads(row.provenance or "{}")
         provenance["sport"] = "runner"
         row.sport, row.sub_sport, row.sport_guessed = sport, sub, False
         row.provenance = json.dumps(provenance, sort_keys=True)
         session.flush()
         return _summary(row)
+
+
+def get_summary(db: Database, activity_id: int) -> ActivitySummary:
+    """One stored activity without its series; KeyError when there is none with that id."""
+    with db.session() as session:
+        return _summary(_live_row(session, activity_id))
+
+
+# --------------------------------------------------------------------------- delete / undo
+
+
+def delete_activity(db: Database, activity_id: int, now: dt.datetime | None = None) -> int:
+    """Delete an activity (with its series and laps); returns the id to restore it with.
+
+    The rows are kept, marked deleted, until `purge_deleted`: every query (lists, load, the
+    diary's links, the pre-injury history) leaves them out at once, and `restore_activity`
+    brings the activity back exactly. KeyError when there is no such activity.
+    """
+    when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
+    with db.session() as session:
+        row = _live_row(session, activity_id)
+        row.deleted_at = when
+        return row.id
+
+
+def restore_activity(db: Database, activity_id: int) -> ActivitySummary:
+    """Undo `delete_activity`. KeyError when there is no deleted activity with that id."""
+    with db.session() as session:
+        row = session.get(ActivityRow, activity_id) if 0 < activity_id <= MAX_ID else None
+        if row is None or row.deleted_at is None:
+            raise KeyError(f"no deleted activity with id {activity_id}")
+        row.deleted_at = None
+        session.flush()
+        return _summary(row)
+
+
+def purge_deleted(db: Database, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
+    """Remove activities deleted longer ago than `older_than` for good; how many."""
+    cutoff = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None) - older_than
+    with db.session() as session:
+        rows = session.scalars(
+            select(ActivityRow).where(
+                ActivityRow.deleted_at.is_not(None), ActivityRow.deleted_at < cutoff
+            )
+        ).all()
+        for row in rows:
+            session.delete(row)
+        return len(rows)
+
+
+# --------------------------------------------------------------------------- for other capabilities
+
+
+@dataclass(frozen=True)
+class ActivityTotals:
+    """The summary numbers the weekly load needs (no series, no names: fast for 10 years)."""
+
+    id: int
+    sport: str
+    local_start: dt.datetime  # naive, in the runner's local time (UTC where unknown)
+    distance_m: float | None
+    moving_s: float | None
+    elapsed_s: float | None
+    ascent_m: float | None
+    descent_m: float | None
+
+
+def activity_totals(db: Database) -> list[ActivityTotals]:
+    """Every stored activity's totals, oldest first."""
+    cols = (
+        ActivityRow.id,
+        ActivityRow.sport,
+        ActivityRow.start_time,
+        ActivityRow.utc_offset_s,
+        ActivityRow.distance_m,
+        ActivityRow.moving_s,
+        ActivityRow.elapsed_s,
+        ActivityRow.ascent_m,
+        ActivityRow.descent_m,
+    )
+    with db.session() as session:
+        rows = session.execute(select(*cols).where(LIVE).order_by(ActivityRow.start_time)).all()
+    return [
+        ActivityTotals(
+            id=r.id,
+            sport=r.sport,
+            local_start=r.start_time + dt.timedelta(seconds=r.utc_offset_s or 0),
+            distance_m=r.distance_m,
+            moving_s=r.moving_s,
+            elapsed_s=r.elapsed_s,
+            ascent_m=r.ascent_m,
+            descent_m=r.descent_m,
+        )
+        for r in rows
+    ]
+
+
+def runs_between_in(session: Session, first: dt.date, last: dt.date) -> list[ActivitySummary]:
+    """Running activities whose local day is in [first, last], oldest first, in the caller's
+    session (for services that read several tables in one transaction)."""
+    lo = dt.datetime.combine(first - dt.timedelta(days=1), dt.time())
+    hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time())
+    rows = session.scalars(
+        select(ActivityRow)
+        .where(LIVE)
+        .where(ActivityRow.sport == "running")
+        .where(ActivityRow.start_time >= lo, ActivityRow.start_time < hi)
+        .order_by(ActivityRow.start_time, ActivityRow.id)
+    ).all()
+    runs = [_summary(r) for r in rows]
+    return [r for r in runs if first <= r.local_start.date() <= last]
+
+
+def running_history(db: Database, first: dt.date, last: dt.date) -> list[ActivitySummary]:
+    """Running activities whose local day is in [first, last], oldest first."""
+    with db.session() as session:
+        return runs_between_in(session, first, last)
+
+
+def summary_in(session: Session, activity_id: int) -> ActivitySummary:
+    """One activity's summary in the caller's session; KeyError when there is none."""
+    return _summary(_live_row(session, activity_id))
+
+
+def activity_fingerprint(db: Database) -> tuple[Any, ...]:
+    """Changes whenever activities are imported, deleted, restored or their sport corrected."""
+    with db.session() as session:
+        totals = session.execute(
+            select(
+                func.count(ActivityRow.id),
+                func.max(ActivityRow.id),
+                func.max(ActivityRow.imported_at),
+                func.count(ActivityRow.deleted_at),
+                func.max(ActivityRow.deleted_at),
+            )
+        ).one()
+        by_sport = session.execute(
+            select(ActivityRow.sport, func.count(ActivityRow.id), func.sum(ActivityRow.id))
+            .where(LIVE)
+            .group_by(ActivityRow.sport)
+            .order_by(ActivityRow.sport)
+        ).all()
+    return (*totals, *(tuple(row) for row in by_sport))
+
+
+# --------------------------------------------------------------------------- CSV export
+
+# The columns of the activities CSV export, in order, with what each holds.
+CSV_COLUMNS: dict[str, str] = {
+    "id": "StrideBack's activity number",
+    "start_utc": "start time, ISO 8601 in UTC with its offset (+00:00)",
+    "start_local": "start time in the runner's local time, ISO 8601 with the local offset"
+    " (empty offset: unknown, then the same as UTC)",
+    "utc_offset_min": "local offset from UTC in minutes (empty: unknown)",
+    "name": "the activity's name (from the file or the export)",
+    "sport": "running, walking, hiking, cycling, swimming or other",
+    "sub_sport": "e.g. road, trail, treadmill, track for running",
+    "sport_guessed": "yes when the file named no sport and StrideBack guessed it",
+    "distance_km": "distance in km, 3 decimals",
+    "moving_time_s": "moving (timer) time in whole seconds",
+    "elapsed_time_s": "elapsed time in whole seconds",
+    "pace_min_per_km": "moving pace in minutes per km, 2 decimals (foot sports)",
+    "ascent_m": "climbing in whole metres",
+    "descent_m": "descent in whole metres",
+    "avg_cadence_spm": "average cadence in steps per minute (revolutions for cycling), 1 decimal",
+    "avg_hr_bpm": "average heart rate in beats per minute, whole",
+    "max_hr_bpm": "maximum heart rate in beats per minute, whole",
+    "device": "the recording device's maker, where the file says it",
+    "source_format": "fit, gpx, tcx (or csv for a summary-only activity)",
+    "source_file": "the imported file's name",
+}
+FOOT_SPORTS = ("running", "walking", "hiking")
+
+
+def _round(value: float | None, digits: int) -> float | int | None:
+    if value is None:
+        return None
+    return int(round(value)) if digits == 0 else round(float(value), digits)
+
+
+def csv_row(summary: ActivitySummary) -> dict[str, Any]:
+    """One activity as an export row (pure): the CSV_COLUMNS, rounded, times with offsets."""
+    start = summary.start_time.astimezone(dt.UTC)
+    offset = summary.utc_offset_s
+    local = start.astimezone(dt.timezone(dt.timedelta(seconds=offset or 0)))
+    pace = summary.pace_s_per_km if summary.sport in FOOT_SPORTS else None
+    return {
+        "id": summary.id,
+        "start_utc": start.isoformat(timespec="seconds"),
+        "start_local": local.isoformat(timespec="seconds"),
+        "utc_offset_min": None if offset is None else offset // 60,
+        "name": summary.name,
+        "sport": summary.sport,
+        "sub_sport": summary.sub_sport,
+        "sport_guessed": "yes" if summary.sport_guessed else "no",
+        "distance_km": _round(summary.distance_m / 1000 if summary.distance_m else None, 3),
+        "moving_time_s": _round(summary.moving_s, 0),
+        "elapsed_time_s": _round(summary.elapsed_s, 0),
+        "pace_min_per_km": _round(pace / 60 if pace else None, 2),
+        "ascent_m": _round(summary.ascent_m, 0),
+        "descent_m": _round(summary.descent_m, 0),
+        "avg_cadence_spm": _round(summary.avg_cadence_spm, 1),
+        "avg_hr_bpm": _round(summary.avg_hr_bpm, 0),
+        "max_hr_bpm": _round(summary.max_hr_bpm, 0),
+        "device": summary.device,
+        "source_format": summary.source_format,
+        "source_file": summary.source_file,
+    }
+
+
+def activities_csv_rows(db: Database) -> list[dict[str, Any]]:
+    """Every stored activity as a CSV export row (keys: CSV_COLUMNS), oldest first."""
+    return [csv_row(s) for s in reversed(list_activities(db))]

@@ -264,7 +264,10 @@ def _twin(session: Session, activity: Activity) -> ActivityRow | None:
     lo = start - dt.timedelta(hours=15)
     hi = _end(start, activity.elapsed_s, activity.moving_s) + dt.timedelta(hours=15)
     candidates = session.scalars(
-        select(ActivityRow).where(ActivityRow.start_time.between(lo, hi)).order_by(ActivityRow.id)
+        select(ActivityRow)
+        .where(ActivityRow.deleted_at.is_(None))
+        .where(ActivityRow.start_time.between(lo, hi))
+        .order_by(ActivityRow.id)
     ).all()
     matches = [row for row in candidates if is_same_activity(activity, row)]
     if not matches:
@@ -380,7 +383,18 @@ def _store(db: Database, parsed: ParsedFile, now: dt.datetime) -> list[ImportRes
             note = f"same file already imported as {known.name}"
             if not rows:
                 return [_result(parsed.name, DUPLICATE, note=note)]
-            return [_row_result(parsed.name, DUPLICATE, row, note) for row in rows]
+            return [
+                _row_result(
+                    parsed.name,
+                    DUPLICATE,
+                    row,
+                    note
+                    if row.deleted_at is None
+                    else f"{note}; its activity {row.id} was deleted"
+                    f" (restore it: strideback activities --restore {row.id})",
+                )
+                for row in rows
+            ]
         source = SourceFile(
             sha256=parsed.sha256,
             name=parsed.name[:500],
