@@ -140,6 +140,8 @@ def _parse_all(item: FileItem, data: bytes, result: ParsedFile) -> None:
 def parse_item(item: FileItem) -> ParsedFile:
     """Read and parse one item; every failure becomes a status with a reason, never a raise."""
     result = ParsedFile(name=item.name)
+    if item.manual is not None:
+        return _manual(item, result)
     if item.error:
         result.status, result.reason = ERROR, " ".join(item.error.split())[:500]
         return result
@@ -168,6 +170,31 @@ def parse_item(item: FileItem) -> ParsedFile:
         result.activities, result.series_blobs = [], []
     if result.reason:  # one line per input, whatever the library's message looked like
         result.reason = " ".join(result.reason.split())[:500]
+    return result
+
+
+def _manual(item: FileItem, result: ParsedFile) -> ParsedFile:
+    """A Strava manual entry: a summary-only activity (no series), hashed by its row."""
+    entry = item.manual
+    assert entry is not None
+    key = f"strava-manual|{entry.start.isoformat()}|{entry.name}|{entry.sport}|{entry.elapsed_s}"
+    result.sha256 = hashlib.sha256(key.encode()).hexdigest()
+    result.format = "manual"
+    activity = Activity(
+        sport=entry.sport or "other",
+        start=entry.start,
+        name=entry.name,
+        distance_m=entry.distance_m,
+        elapsed_s=entry.elapsed_s,
+        moving_s=entry.moving_s or entry.elapsed_s,
+        source_format="manual",
+        source_file=item.name,
+        provenance={"summary_only": "Strava manual entry (no file)"},
+    )
+    with np.errstate(all="ignore"):
+        clean_activity(activity)
+    result.activities = [activity]
+    result.series_blobs = [(0, encode_series(Series()))]
     return result
 
 

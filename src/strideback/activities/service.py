@@ -461,6 +461,8 @@ def import_paths(
                 else:
                     parsed = next(fresh)
                 item.data = None  # the bytes are no longer needed: free them early
+                for activity in parsed.activities:  # Garmin exports: names from their JSON
+                    activity.name = activity.name or stream.names.name_at(activity.start)
                 try:
                     results.extend(_store(db, parsed, clock))
                 except Exception as exc:  # a database problem with one file: the batch goes on

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from strideback.activities.garmin_names import MAX_JSON_BYTES, StartNames, is_names_file
 from strideback.activities.sniff import ZIP, is_activity_name, sniff
-from strideback.activities.strava_csv import Hints, parse_strava_csv
+from strideback.activities.strava_csv import Hints, ManualEntry, manual_entries, parse_strava_csv
 
 MAX_MEMBER_BYTES = 256 * 1024**2  # one activity file (a week-long 1 Hz recording is ~50 MB)
 MAX_RATIO = 200.0  # inflated / compressed, checked once a member passes RATIO_FROM_BYTES
@@ -59,6 +60,7 @@ class FileItem:
     name_hint: str | None = None
     error: str | None = None  # set when the item was refused before parsing
     sha256: str | None = None  # set once the bytes are hashed (they are never hashed twice)
+    manual: ManualEntry | None = None  # a Strava manual entry (no file): its csv row
     inflate_limit: int = MAX_MEMBER_BYTES  # for a gzip inside: what is left of the budget
 
     def read(self) -> bytes:
@@ -150,7 +152,8 @@ def _read_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget, limi
 def _strava_hints(
     zf: zipfile.ZipFile, budget: Budget, label: str
 ) -> tuple[Hints, list[FileItem], str | None]:
-    """(hints, error items, the csv member's name) from the top-most activities.csv."""
+    """(hints, error or manual-entry items, the csv member's name) from the top-most
+    activities.csv."""
     infos = [i for i in zf.infolist() if PurePosixPath(i.filename).name == "activities.csv"]
     if not infos:
         return {}, [], None
@@ -161,7 +164,9 @@ def _strava_hints(
         if refusal:
             raise ArchiveLimit(refusal)
         raw = _read_bytes(zf, top, budget, MAX_CSV_BYTES)
-        hints = parse_strava_csv(raw.decode("utf-8-sig", errors="replace"))
+        text = raw.decode("utf-8-sig", errors="replace")
+        hints = parse_strava_csv(text)
+        manual = manual_items(where, text)
     except Exception as exc:  # noqa: BLE001 - a bad csv costs the names, not the activities
         reason = _describe_member_error(exc)
         return (
@@ -172,11 +177,26 @@ def _strava_hints(
     prefix = str(PurePosixPath(top.filename).parent)
     if prefix not in ("", "."):
         hints = {f"{prefix}/{name}": hint for name, hint in hints.items()}
-    return hints, [], top.filename
+    return hints, manual, top.filename
+
+
+def manual_items(where: str, text: str) -> list[FileItem]:
+    """Strava manual entries (rows without a file) as items; unreadable dates: one error."""
+    entries, unreadable = manual_entries(text)
+    items = [FileItem(name=f"{where}#row{e.row}", manual=e) for e in entries]
+    if unreadable:
+        items.append(
+            FileItem(
+                name=where,
+                error=f"{unreadable} manual entries with an unreadable date: not imported",
+            )
+        )
+    return items
 
 
 def folder_hints(folder: Path) -> tuple[dict[Path, tuple[str | None, str | None]], list[FileItem]]:
-    """An unpacked Strava export: activities.csv files under the folder, paths made absolute."""
+    """An unpacked Strava export: activities.csv files under the folder, paths made absolute
+    (with the items of its manual entries)."""
     hints: dict[Path, tuple[str | None, str | None]] = {}
     errors: list[FileItem] = []
     for csv_path in sorted(folder.rglob("activities.csv")):
@@ -185,6 +205,7 @@ def folder_hints(folder: Path) -> tuple[dict[Path, tuple[str | None, str | None]
                 raise ValueError(f"larger than {MAX_CSV_BYTES // 1024**2} MiB")
             text = csv_path.read_text(encoding="utf-8-sig", errors="replace")
             parsed = parse_strava_csv(text)
+            errors.extend(manual_items(str(csv_path), text))
         except Exception as exc:  # noqa: BLE001 - names are lost, not the activities
             errors.append(
                 FileItem(
@@ -203,10 +224,31 @@ def count_members(zf: zipfile.ZipFile) -> int:
     return sum(1 for i in zf.infolist() if not i.is_dir() and is_activity_name(i.filename))
 
 
-def zip_items(label: str, zf: zipfile.ZipFile, budget: Budget, depth: int) -> Iterator[FileItem]:
+def _garmin_names(
+    zf: zipfile.ZipFile, budget: Budget, label: str, names: StartNames
+) -> Iterator[FileItem]:
+    """Read the export's activity-name JSON files into `names`; an error item if one is bad."""
+    for info in zf.infolist():
+        if info.is_dir() or not is_names_file(info.filename):
+            continue
+        try:
+            refusal = member_refusal(info)
+            if refusal:
+                raise ArchiveLimit(refusal)
+            names.add_json(_read_bytes(zf, info, budget, MAX_JSON_BYTES))
+        except Exception as exc:  # noqa: BLE001 - the names are lost, not the activities
+            reason = _describe_member_error(exc)
+            yield FileItem(name=f"{label}:{info.filename}", error=f"{reason}; names not read")
+
+
+def zip_items(
+    label: str, zf: zipfile.ZipFile, budget: Budget, depth: int, names: StartNames | None = None
+) -> Iterator[FileItem]:
     """The archive's items, member by member in archive order (each read once)."""
+    names = names if names is not None else StartNames()
     hints, errors, csv_name = _strava_hints(zf, budget, label)
     yield from errors
+    yield from _garmin_names(zf, budget, label, names)
     for info in zf.infolist():
         if info.is_dir() or not is_activity_name(info.filename) or info.filename == csv_name:
             continue
@@ -221,7 +263,7 @@ def zip_items(label: str, zf: zipfile.ZipFile, budget: Budget, depth: int) -> It
         budget.members_left -= 1
         title, sport = hints.get(info.filename, (None, None))
         if info.filename.lower().endswith(".zip"):
-            yield from _nested(member, zf, info, budget, depth)
+            yield from _nested(member, zf, info, budget, depth, names)
             continue
         try:
             content = _read_bytes(zf, info, budget, MAX_MEMBER_BYTES)
@@ -229,7 +271,7 @@ def zip_items(label: str, zf: zipfile.ZipFile, budget: Budget, depth: int) -> It
             yield FileItem(name=member, error=_describe_member_error(exc))
             continue
         if sniff(content[:4]) == ZIP:
-            yield from _nested_bytes(member, content, budget, depth)
+            yield from _nested_bytes(member, content, budget, depth, names)
             continue
         yield FileItem(
             name=member,
@@ -241,7 +283,12 @@ def zip_items(label: str, zf: zipfile.ZipFile, budget: Budget, depth: int) -> It
 
 
 def _nested(
-    member: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget, depth: int
+    member: str,
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: Budget,
+    depth: int,
+    names: StartNames,
 ) -> Iterator[FileItem]:
     if depth >= MAX_NESTING:
         yield FileItem(name=member, error="refused: archives nested too deeply")
@@ -255,10 +302,12 @@ def _nested(
             yield FileItem(name=member, error=_describe_member_error(exc))
             return
         with inner:
-            yield from zip_items(member, inner, budget, depth + 1)
+            yield from zip_items(member, inner, budget, depth + 1, names)
 
 
-def _nested_bytes(member: str, content: bytes, budget: Budget, depth: int) -> Iterator[FileItem]:
+def _nested_bytes(
+    member: str, content: bytes, budget: Budget, depth: int, names: StartNames
+) -> Iterator[FileItem]:
     if depth >= MAX_NESTING:
         yield FileItem(name=member, error="refused: archives nested too deeply")
         return
@@ -268,7 +317,7 @@ def _nested_bytes(member: str, content: bytes, budget: Budget, depth: int) -> It
         yield FileItem(name=member, error=f"not a readable zip archive ({exc})")
         return
     with inner:
-        yield from zip_items(member, inner, budget, depth + 1)
+        yield from zip_items(member, inner, budget, depth + 1, names)
 
 
 def _is_zip_path(path: Path) -> bool:
@@ -297,6 +346,7 @@ class ItemStream:
     def __init__(self, paths: Sequence[Path]):
         self.inputs: list[_Input] = []
         self.early: list[FileItem] = []
+        self.names = StartNames()  # Garmin export activity names, by start time
         for raw in paths:
             self._plan(Path(raw))
         self.total = len(self.early) + sum(
@@ -307,6 +357,15 @@ class ItemStream:
         if path.is_dir():
             hints, errors = folder_hints(path)
             self.early.extend(errors)
+            for names_file in sorted(p for p in path.rglob("*") if is_names_file(p.name)):
+                try:
+                    self.names.add_json(names_file.read_bytes())
+                except Exception as exc:  # noqa: BLE001 - names lost, not activities
+                    self.early.append(
+                        FileItem(
+                            name=str(names_file), error=f"not readable ({exc}); names not read"
+                        )
+                    )
             files = sorted(p for p in path.rglob("*") if p.is_file() and is_activity_name(p.name))
             for file in files:
                 self._plan_file(file, hints.get(file.resolve(), (None, None)))
@@ -345,7 +404,7 @@ class ItemStream:
         seen = 0
         budget = Budget.for_archive(item.path.stat().st_size)
         with item.archive:
-            for member in zip_items(str(item.path), item.archive, budget, 1):
+            for member in zip_items(str(item.path), item.archive, budget, 1, self.names):
                 seen += 1
                 if seen > counted:
                     self.total += 1
