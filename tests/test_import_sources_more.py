@@ -196,3 +196,61 @@ def test_garmin_export_names_come_from_its_json(db, tmp_path: Path, activities_d
     by_name = {r.file.rsplit(":", 1)[-1]: r for r in results}
     assert queries.get_summary(db, by_name["user_1.fit"].activity_id).name == "Parkrun Hasenheide"
     assert queries.get_summary(db, by_name["user_2.fit"].activity_id).name is None
+
+
+GARMIN_CSV = (
+    "Activity Type,Date,Favorite,Title,Distance,Calories,Time,Avg HR,Max HR,Avg Run Cadence,"
+    "Total Ascent,Total Descent,Moving Time\n"
+    'Running,2023-05-01 07:12:33,false,"Easy run",8.02,512,00:45:12,141,160,168,42,40,00:44:50\n'
+    "Strength Training,2023-05-02 18:00:00,false,Gym,0.00,200,00:40:00,100,130,--,--,--,00:40:00\n"
+    "Running,not a date,false,Broken,5.0,1,00:30:00,,,,,,\n"
+)
+INTERVALS_CSV = (
+    "id,start_date_local,type,name,moving_time,elapsed_time,distance,average_heartrate,"
+    "max_heartrate,total_elevation_gain\n"
+    "i1,2023-05-03T06:30:00,Run,Intervals,2400,2600,7000,150,178,30\n"
+    "i2,2023-05-04T17:00:00,Ride,Commute,1800,1900,12000,120,140,50\n"
+)
+RUNALYZE_CSV = "id,sportid,time,distance,s,pulse_avg,title\n7,1,1683180000,10.0,3000,145,Long\n"
+
+
+@pytest.mark.parametrize(
+    "name,text,expected",
+    [
+        ("garmin.csv", GARMIN_CSV, [("running", 8020.0, 2712.0), ("other", 0.0, 2400.0)]),
+        (
+            "intervals.csv",
+            INTERVALS_CSV,
+            [("running", 7000.0, 2600.0), ("cycling", 12000.0, 1900.0)],
+        ),
+        ("runalyze.csv", RUNALYZE_CSV, [("running", 10000.0, 3000.0)]),
+    ],
+)
+def test_summary_csvs_import_as_summary_only_activities(db, tmp_path: Path, name, text, expected):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / name).write_text(text, encoding="utf-8")
+    (folder / "unrelated.csv").write_text("a,b\n1,2\n", encoding="utf-8")  # not picked up
+    results = service.import_paths(db, [folder])
+    imported = [r for r in results if r.status == "imported"]
+    got = [(r.sport, r.distance_m, r.elapsed_s) for r in imported]
+    assert got == [(s, pytest.approx(d), e) for s, d, e in expected]
+    assert all(r.file.endswith(name) for r in results)
+    first = queries.get_summary(db, imported[0].activity_id)
+    assert first.source_format == "csv" and first.utc_offset_s is None
+    if name == "garmin.csv":
+        assert first.local_start == dt.datetime(2023, 5, 1, 7, 12, 33, tzinfo=dt.UTC)
+        assert first.avg_hr_bpm == 141 and first.name == "Easy run"
+        assert "1 rows without a readable start date" in imported[0].note
+    assert {r.status for r in service.import_paths(db, [folder])} == {"duplicate"}
+
+
+def test_a_summary_row_and_the_fit_of_the_same_run_are_one_activity(
+    db, tmp_path: Path, activities_dir: Path
+):
+    # Runalyze__Standard.fit: 2014-03-29 11:17:57 UTC, local +01:00, 8983 m, 3653 s elapsed
+    row = "Running,2014-03-29 12:17:57,false,Saturday,8.98,1,01:00:53,124,150,,,,00:53:12\n"
+    (tmp_path / "garmin.csv").write_text(GARMIN_CSV.splitlines()[0] + "\n" + row, encoding="utf-8")
+    service.import_paths(db, [tmp_path / "garmin.csv", activities_dir / "Runalyze__Standard.fit"])
+    (kept,) = queries.list_activities(db)
+    assert kept.source_format == "fit" and kept.name == "Saturday"  # richer copy, merged name

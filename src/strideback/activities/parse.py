@@ -18,8 +18,19 @@ from strideback.activities.gpx import read_gpx
 from strideback.activities.laps import fill_lap_totals
 from strideback.activities.local_time import fill_local_offset
 from strideback.activities.series_codec import encode_series
-from strideback.activities.sniff import EMPTY, FIT, GPX, GZIP, TCX, ZIP, format_from_name, sniff
+from strideback.activities.sniff import (
+    CSV,
+    EMPTY,
+    FIT,
+    GPX,
+    GZIP,
+    TCX,
+    ZIP,
+    format_from_name,
+    sniff,
+)
 from strideback.activities.sources import MAX_MEMBER_BYTES, MAX_RATIO, RATIO_FROM_BYTES, FileItem
+from strideback.activities.summary_csv import read_summary_csv
 from strideback.activities.tcx import read_tcx
 from strideback.domain import Activity, Series
 
@@ -94,6 +105,9 @@ def _parse_bytes(name: str, data: bytes, item: FileItem, result: ParsedFile) -> 
         result.activities = read_gpx(data, item.sport_hint, item.name_hint)
     elif kind == TCX:
         result.activities = read_tcx(data, item.sport_hint)
+    elif kind == CSV:
+        result.activities, notes = read_summary_csv(data)
+        result.notes.extend(notes)
     elif kind == ZIP:
         raise ImportFailure("zip archive inside an unexpected place")
     else:
@@ -113,7 +127,7 @@ def _finish(activity: Activity, item: FileItem) -> None:
 def _keep_plausible(result: ParsedFile) -> None:
     """Bounds on every activity of the file: drop impossible values (refusals: see service)."""
     limit = load_bounds().max_activities_per_file
-    if len(result.activities) > limit:
+    if len(result.activities) > limit and result.format != CSV:  # a CSV has a row each
         raise ImportFailure(
             f"{len(result.activities)} activities in one file (more than {limit}): corrupt file"
         )

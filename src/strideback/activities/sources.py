@@ -33,6 +33,7 @@ from typing import IO
 from strideback.activities.garmin_names import MAX_JSON_BYTES, StartNames, is_names_file
 from strideback.activities.sniff import ZIP, is_activity_name, sniff
 from strideback.activities.strava_csv import Hints, ManualEntry, manual_entries, parse_strava_csv
+from strideback.activities.summary_csv import sniff_summary_csv
 
 MAX_MEMBER_BYTES = 256 * 1024**2  # one activity file (a week-long 1 Hz recording is ~50 MB)
 MAX_RATIO = 200.0  # inflated / compressed, checked once a member passes RATIO_FROM_BYTES
@@ -320,6 +321,17 @@ def _nested_bytes(
         yield from zip_items(member, inner, budget, depth + 1, names)
 
 
+def _is_summary_csv(path: Path) -> bool:
+    """A CSV in a folder is picked up only when it is a known summary export."""
+    if path.suffix.lower() != ".csv":
+        return False
+    try:
+        with path.open("rb") as fh:
+            return sniff_summary_csv(fh.read(4096)) is not None
+    except OSError:
+        return False
+
+
 def _is_zip_path(path: Path) -> bool:
     if path.suffix.lower() == ".zip":
         return True
@@ -366,7 +378,11 @@ class ItemStream:
                             name=str(names_file), error=f"not readable ({exc}); names not read"
                         )
                     )
-            files = sorted(p for p in path.rglob("*") if p.is_file() and is_activity_name(p.name))
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and (is_activity_name(p.name) or _is_summary_csv(p))
+            )
             for file in files:
                 self._plan_file(file, hints.get(file.resolve(), (None, None)))
         elif path.is_file():
