@@ -41,6 +41,7 @@ FUZZ = settings(
     max_examples=150,
     deadline=None,
     derandomize=True,  # the same examples every run: a failure reproduces
+    database=None,  # nothing written next to the repository
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 

@@ -62,7 +62,7 @@ def _native_values(frame: fitdecode.FitDataMessage) -> dict[str, Any]:
 
 def _time(value: Any) -> float | None:
     if hasattr(value, "timestamp"):
-        return value.timestamp()
+        return float(value.timestamp())
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**32:
         # FIT date_time below 0x10000000 is relative (device clock not set): fitdecode
         # leaves it as an int; count it from the FIT epoch like any other FIT time.

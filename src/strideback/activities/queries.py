@@ -59,7 +59,7 @@ class ActivitySummary:
             return None
         return self.moving_s / (self.distance_m / 1000.0)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["start_time"] = self.start_time.isoformat()
         data["pace_s_per_km"] = self.pace_s_per_km

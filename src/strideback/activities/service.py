@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,7 +75,7 @@ class ImportResult:
     note: str | None = None  # why a duplicate, or a warning on an imported file
     sport_guessed: bool = False  # the file named no sport: guessed (correct with set_sport)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["start_time"] = self.start_time.isoformat() if self.start_time else None
         return data

@@ -125,7 +125,7 @@ def read_summary_csv(data: bytes) -> tuple[list[Activity], list[str]]:
     """Activities (summary only) from a summary CSV; (activities, notes)."""
     text = data.decode("utf-8-sig", errors="replace")
     reader = csv.DictReader(io.StringIO(text))
-    key = detect(reader.fieldnames or [])
+    key = detect(list(reader.fieldnames or []))
     if key is None:
         raise NotAnActivity("CSV is not a known activity summary export")
     source = _sources().sources[key]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
+from typing import Literal
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -11,14 +13,14 @@ from rich.table import Table
 from strideback.cli.common import console, err_console, fail, get_db, print_json
 
 
-def _service():  # type: ignore[no-untyped-def]
+def _service() -> ModuleType:
     """The import service, imported on use so other commands start fast."""
     from strideback.activities import service
 
     return service
 
 
-def _queries():  # type: ignore[no-untyped-def]
+def _queries() -> ModuleType:
     """The activity queries, imported on use so other commands start fast."""
     from strideback.activities import queries
 
@@ -214,7 +216,7 @@ def activities_command(
         "HR",
         "source",
     ):
-        justify = "left" if column in ("sport", "source") else "right"
+        justify: Literal["left", "right"] = "left" if column in ("sport", "source") else "right"
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
         sport_text = row.sport + (f"/{row.sub_sport}" if row.sub_sport else "")

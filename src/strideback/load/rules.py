@@ -14,4 +14,5 @@ RULES_FILE = Path(__file__).with_name("rules.yaml")
 @cache
 def load_rules(path: Path = RULES_FILE) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        rules: dict[str, Any] = yaml.safe_load(fh)
+    return rules

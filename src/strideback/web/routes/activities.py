@@ -68,7 +68,7 @@ def activities_page(
     request: Request, page: int = 1, sport: str | None = None, deleted: int | None = None
 ) -> Response:
     context = _list_context(request, page, sport, deleted)
-    return render(request, "activities.html", active="activities", **context)
+    return render(request, "activities.html", 200, active="activities", **context)
 
 
 @router.post("/activities/upload", response_class=HTMLResponse)
