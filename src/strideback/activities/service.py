@@ -1,12 +1,13 @@
-"""Import service: one function per user action, called by the CLI and the web dashboard.
+"""Import service: `import_paths`, called by the CLI and the web dashboard.
 
-Files are parsed (in worker processes for big batches) and each file is stored in its own
-transaction, so a failure never leaves half an activity behind.
-Duplicates: the same bytes (SHA-256) are a no-op; the same run in another format (same sport,
-start within DUPLICATE_WINDOW_S) is kept once, preferring FIT (a FIT arriving after its
-GPX/TCX twin replaces it in the same transaction). A guessed sport (GPX without <type>) does
-not stop two files of the same start from being recognised as one activity.
-Sports the importer had to guess are marked (`sport_guessed`); `set_sport` corrects them.
+Items are streamed from the inputs (archives member by member), read and hashed once, parsed
+(in worker processes for big batches) and each file is stored in its own transaction, so a
+failure never leaves half an activity behind and the batch always goes on.
+Duplicates: the same bytes (SHA-256) are a no-op; the same activity in another file (see
+`is_same_activity`) is kept once, as the richer copy (`richness`): a richer copy arriving later
+replaces the stored one in the same transaction and takes over its name. Activities dated
+before 1990 or in the future and fragments are skipped with the reason (`bounds`).
+Reads and edits of stored activities live in `queries` (re-exported here).
 """
 
 from __future__ import annotations
