@@ -188,3 +188,23 @@ def test_nothing_implausible_reaches_the_database_or_json(db, activities_dir: Pa
         activity = service.get_activity(db, summary.id)
         alt = activity.series.columns["altitude_m"]
         assert np.nanmax(alt) <= 9000
+
+
+def test_more_activities_in_one_file_than_plausible_is_one_error():
+    from strideback.activities.parse import ERROR, parse_item
+    from strideback.activities.sources import FileItem
+
+    lap = (
+        '<Activity Sport="Running"><Id>2024-05-01T07:{m:02d}:00Z</Id>'
+        '<Lap StartTime="2024-05-01T07:{m:02d}:00Z"><TotalTimeSeconds>600</TotalTimeSeconds>'
+        "<DistanceMeters>2000</DistanceMeters></Lap></Activity>"
+    )
+    n = load_bounds().max_activities_per_file + 1
+    body = "".join(lap.format(m=i % 60) for i in range(n))
+    tcx = (
+        '<?xml version="1.0"?><TrainingCenterDatabase xmlns='
+        '"http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"><Activities>'
+        f"{body}</Activities></TrainingCenterDatabase>"
+    )
+    parsed = parse_item(FileItem(name="many.tcx", data=tcx.encode()))
+    assert parsed.status == ERROR and f"{n} activities in one file" in parsed.reason
