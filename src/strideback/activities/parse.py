@@ -7,6 +7,7 @@ import hashlib
 import io
 import zlib
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -34,7 +35,12 @@ from strideback.activities.summary_csv import read_summary_csv
 from strideback.activities.tcx import read_tcx
 from strideback.domain import Activity, Series
 
-IMPORTED, DUPLICATE, SKIPPED, ERROR = "imported", "duplicate", "skipped", "error"
+# What became of one imported file (or leg): a closed vocabulary, defined once here.
+ImportStatus = Literal["imported", "duplicate", "skipped", "error"]
+IMPORTED: ImportStatus = "imported"
+DUPLICATE: ImportStatus = "duplicate"
+SKIPPED: ImportStatus = "skipped"
+ERROR: ImportStatus = "error"
 
 
 @dataclass
@@ -46,7 +52,7 @@ class ParsedFile:
     size_bytes: int = 0
     format: str | None = None
     activities: list[Activity] = field(default_factory=list)
-    status: str = IMPORTED  # imported (to be stored) | skipped | error
+    status: ImportStatus = IMPORTED  # imported (to be stored) | skipped | error
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
     decoder: str | None = None

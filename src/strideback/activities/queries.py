@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from strideback.activities.laps import laps_from_json
 from strideback.activities.series_codec import decode_series
-from strideback.domain import RUN_SUB_SPORTS, SPORTS, Activity, Series
+from strideback.domain import RUN_SUB_SPORTS, SPORTS, Activity, Series, Sport
 from strideback.store.activities import ActivityRow
 from strideback.store.db import Database
 
@@ -193,11 +193,12 @@ def set_sport(
     (default "generic"). KeyError when there is no such activity, ValueError for a sport or
     sub-sport we do not know.
     """
-    sport = sport.strip().lower()
-    if sport not in SPORTS:
-        raise ValueError(f"unknown sport {sport!r}: choose one of {', '.join(SPORTS)}")
+    name = sport.strip().lower()
+    if name not in SPORTS:
+        raise ValueError(f"unknown sport {name!r}: choose one of {', '.join(SPORTS)}")
+    chosen: Sport = name
     sub = sub_sport.strip().lower() if sub_sport else None
-    if sport == "running":
+    if chosen == "running":
         sub = sub or "generic"
         if sub not in RUN_SUB_SPORTS:
             raise ValueError(
@@ -209,7 +210,7 @@ def set_sport(
         row = _live_row(session, activity_id)
         provenance = json.loads(row.provenance or "{}")
         provenance["sport"] = "runner"
-        row.sport, row.sub_sport, row.sport_guessed = sport, sub, False
+        row.sport, row.sub_sport, row.sport_guessed = chosen, sub, False
         row.provenance = json.dumps(provenance, sort_keys=True)
         session.flush()
         return _summary(row)

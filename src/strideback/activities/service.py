@@ -31,7 +31,15 @@ from sqlalchemy.orm import Session
 
 from strideback.activities.bounds import refusal_reason
 from strideback.activities.laps import laps_to_json
-from strideback.activities.parse import DUPLICATE, ERROR, IMPORTED, SKIPPED, ParsedFile, parse_item
+from strideback.activities.parse import (
+    DUPLICATE,
+    ERROR,
+    IMPORTED,
+    SKIPPED,
+    ImportStatus,
+    ParsedFile,
+    parse_item,
+)
 from strideback.activities.queries import (  # noqa: F401 - re-exported: the import's callers
     ActivitySummary,
     _aware,
@@ -61,7 +69,7 @@ class ImportResult:
     """One per activity file (one per leg for multisport / multi-activity files)."""
 
     file: str
-    status: str  # imported | duplicate | skipped | error
+    status: ImportStatus
     activity_id: int | None = None
     sport: str | None = None
     start_time: dt.datetime | None = None
@@ -159,7 +167,7 @@ def _batches(items: Iterable[FileItem], size: int) -> Iterator[list[FileItem]]:
 
 def _result(
     file: str,
-    status: str,
+    status: ImportStatus,
     activity: Activity | None = None,
     activity_id: int | None = None,
     error: str | None = None,
@@ -188,7 +196,9 @@ def _result(
     )
 
 
-def _row_result(file: str, status: str, row: ActivityRow, note: str | None) -> ImportResult:
+def _row_result(
+    file: str, status: ImportStatus, row: ActivityRow, note: str | None
+) -> ImportResult:
     return ImportResult(file=file, status=status, activity_id=row.id, note=note, **_row_totals(row))
 
 
