@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -60,6 +61,7 @@ DUPLICATE_WINDOW_S = 60
 OVERLAP_SHARE = 0.5  # two recordings overlapping this much of the shorter one ...
 DISTANCE_TOLERANCE = 0.03  # ... and this close in distance are the same activity
 PARALLEL_FROM_FILES = 16  # smaller batches parse in-process (worker start-up costs ~1 s)
+PARENT_CHECK_S = 0.5  # how often a parser worker checks that its importing process lives
 BATCH_ITEMS = 64  # items read, hashed and parsed together (memory holds one batch)
 Progress = Callable[[int, int, str], None]
 
@@ -106,6 +108,19 @@ def _pool_context() -> BaseContext:
     return get_context("spawn")
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker when the importing process is gone (kill -9, OOM),
+    so no parser outlives its import."""
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(0)
+            time.sleep(PARENT_CHECK_S)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class _Parser:
     """Parses items in-process, or in a worker pool once a batch is big enough for one."""
 
@@ -118,7 +133,12 @@ class _Parser:
         n = self.workers if self.workers is not None else _default_workers(len(items))
         if self.pool is None and n > 1 and len(items) > 1:
             self.workers = n
-            self.pool = ProcessPoolExecutor(max_workers=n, mp_context=_pool_context())
+            self.pool = ProcessPoolExecutor(
+                max_workers=n,
+                mp_context=_pool_context(),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
         if self.pool is None:
             yield from map(parse, items)
             return
