@@ -26,7 +26,7 @@ import io
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -79,7 +79,6 @@ class Budget:
 
     remaining: int
     members_left: int = MAX_MEMBERS
-    notes: list[str] = field(default_factory=list)
 
     @classmethod
     def for_archive(cls, size_bytes: int) -> Budget:
@@ -425,8 +424,3 @@ class ItemStream:
                 if seen > counted:
                     self.total += 1
                 yield member
-
-
-def expand_paths(paths: Sequence[Path]) -> list[FileItem]:
-    """Every importable item under the given paths (all at once: for small inputs and tests)."""
-    return list(ItemStream(paths))
