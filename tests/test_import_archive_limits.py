@@ -141,7 +141,8 @@ def test_a_big_garmin_export_part_is_not_a_zip_bomb(
 
 
 def test_many_members_stream_in_one_pass(tmp_path: Path, activities_dir: Path, monkeypatch):
-    """The archive is opened once and each member read once (no re-opening per member)."""
+    """The archive is opened twice at most (count, then stream) and each member read once:
+    no re-opening per member."""
     fit = (activities_dir / "gpsbabel__fit-sample.fit").read_bytes()
     path = tmp_path / "many.zip"
     path.write_bytes(_zip({f"a/{i}.fit": fit + i.to_bytes(2, "big") for i in range(300)}))
@@ -161,5 +162,5 @@ def test_many_members_stream_in_one_pass(tmp_path: Path, activities_dir: Path, m
     stream = ItemStream([path])
     items = list(stream)
     assert len(items) == 300 == stream.total
-    assert len(opened) == 1
+    assert len(opened) <= 2
     assert len(reads) == len(set(reads)) == 300

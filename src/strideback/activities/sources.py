@@ -342,7 +342,7 @@ def _is_zip_path(path: Path) -> bool:
 class _Input:
     path: Path
     hint: tuple[str | None, str | None] = (None, None)
-    archive: zipfile.ZipFile | None = None
+    members: int | None = None  # a zip archive: its activity members (counted once)
     error: str | None = None
 
 
@@ -361,7 +361,7 @@ class ItemStream:
         for raw in paths:
             self._plan(Path(raw))
         self.total = len(self.early) + sum(
-            count_members(i.archive) if i.archive is not None else 1 for i in self.inputs
+            i.members if i.members is not None else 1 for i in self.inputs
         )
 
     def _plan(self, path: Path) -> None:
@@ -394,7 +394,8 @@ class ItemStream:
             if not _is_zip_path(file):
                 self.inputs.append(_Input(file, hint))
                 return
-            self.inputs.append(_Input(file, archive=zipfile.ZipFile(file)))
+            with zipfile.ZipFile(file) as zf:  # not kept open: a folder may hold many
+                self.inputs.append(_Input(file, members=count_members(zf)))
         except OSError as exc:
             self.inputs.append(_Input(file, error=f"cannot read: {exc.strerror or exc}"))
         except Exception as exc:  # noqa: BLE001 - BadZipFile, a truncated directory ...
@@ -405,7 +406,7 @@ class ItemStream:
         for item in self.inputs:
             if item.error:
                 yield FileItem(name=str(item.path), error=item.error)
-            elif item.archive is None:
+            elif item.members is None:
                 title, sport = item.hint
                 yield FileItem(
                     name=str(item.path), path=item.path, sport_hint=sport, name_hint=title
@@ -414,12 +415,16 @@ class ItemStream:
                 yield from self._archive(item)
 
     def _archive(self, item: _Input) -> Iterator[FileItem]:
-        assert item.archive is not None
-        counted = count_members(item.archive)
+        counted = item.members or 0
         seen = 0
+        try:
+            archive = zipfile.ZipFile(item.path)
+        except Exception as exc:  # noqa: BLE001 - changed or removed since it was counted
+            yield FileItem(name=str(item.path), error=f"not a readable zip archive ({exc})")
+            return
         budget = Budget.for_archive(item.path.stat().st_size)
-        with item.archive:
-            for member in zip_items(str(item.path), item.archive, budget, 1, self.names):
+        with archive:
+            for member in zip_items(str(item.path), archive, budget, 1, self.names):
                 seen += 1
                 if seen > counted:
                     self.total += 1
