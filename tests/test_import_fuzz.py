@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -146,6 +147,7 @@ def test_mutated_inputs_through_the_whole_import_store_nothing_implausible(
     results = service.import_paths(db, [folder / f"fuzz.{kind}"], workers=1)
     assert results
     for result in results:
+        json.dumps(result.to_dict(), allow_nan=False)  # no NaN/Infinity reaches JSON
         assert result.status in ("imported", "duplicate", "skipped", "error")
         if result.status == "error":
             assert result.error and "\n" not in result.error
