@@ -111,3 +111,33 @@ def test_a_pool_swim_labelled_differently_is_the_same_activity():
         elapsed_s=1800.0,
     )
     assert not is_same_activity(later, _row())
+
+
+def test_two_commutes_of_the_same_length_hours_apart_stay_two_runs():
+    morning = _row(
+        sport="running",
+        device="garmin",
+        source_format="fit",
+        distance_m=5000.0,
+        elapsed_s=1500.0,
+        moving_s=1500.0,
+        start_time=dt.datetime(2024, 5, 6, 7, 30),
+    )
+    evening = Activity(
+        sport="running",
+        start=dt.datetime(2024, 5, 6, 16, 30, 20, tzinfo=dt.UTC),
+        distance_m=5010.0,
+        elapsed_s=1505.0,
+        device="garmin",
+        source_format="fit",
+    )
+    assert not is_same_activity(evening, morning)
+    re_encoded = Activity(
+        sport="running",
+        start=evening.start,
+        distance_m=5010.0,
+        elapsed_s=1505.0,
+        device="0",
+        source_format="fit",
+    )
+    assert is_same_activity(re_encoded, morning)

@@ -60,6 +60,7 @@ from strideback.store.db import Database
 DUPLICATE_WINDOW_S = 60
 OVERLAP_SHARE = 0.5  # two recordings overlapping this much of the shorter one ...
 DISTANCE_TOLERANCE = 0.03  # ... and this close in distance are the same activity
+UNKNOWN_DEVICES = {"", "0", "development", "unknown", "none"}  # no device: a re-encoded copy
 PARALLEL_FROM_FILES = 16  # smaller batches parse in-process (worker start-up costs ~1 s)
 PARENT_CHECK_S = 0.5  # how often a parser worker checks that its importing process lives
 BATCH_ITEMS = 64  # items read, hashed and parsed together (memory holds one batch)
@@ -268,7 +269,8 @@ def is_same_activity(activity: Activity, row: ActivityRow) -> bool:
       same distance (within DISTANCE_TOLERANCE): the same pool swim labelled differently by
       two formats, a re-encoded copy that shifted the start;
     - or a copy whose start is off by whole hours (a re-encoder that wrote local time as
-      UTC) with the same distance and duration.
+      UTC, a summary CSV in local time) with the same distance and duration, when one of the
+      two has no trustworthy clock (no device named, or a summary row).
     """
     start, other = _naive_utc(activity.start), row.start_time
     gap = abs((start - other).total_seconds())
@@ -284,10 +286,23 @@ def is_same_activity(activity: Activity, row: ActivityRow) -> bool:
     shorter = min((end - start).total_seconds(), (other_end - other).total_seconds())
     if shorter > 0 and overlap >= OVERLAP_SHARE * shorter:
         return True
-    hours, rest = divmod(gap, 3600)
+    rest = gap % 3600
     near_hour = min(rest, 3600 - rest) <= DUPLICATE_WINDOW_S and 1 <= round(gap / 3600) <= 14
     same_time = _close(activity.elapsed_s, row.elapsed_s, 0.01, 5.0)
-    return bool(near_hour and same_time and activity.distance_m)
+    close_distance = _close(activity.distance_m, row.distance_m, 0.01, 10.0)
+    # Only a copy whose clock cannot be trusted (a re-encoded file without a device, a
+    # summary CSV or manual entry): two commutes of the same length a few hours apart from
+    # one watch stay two runs.
+    untrusted = _untrusted_clock(activity.source_format, activity.device) or _untrusted_clock(
+        row.source_format, row.device
+    )
+    return bool(near_hour and same_time and close_distance and untrusted and activity.distance_m)
+
+
+def _untrusted_clock(source_format: str | None, device: str | None) -> bool:
+    if source_format in ("csv", "manual"):
+        return True
+    return (device or "").strip().lower() in UNKNOWN_DEVICES
 
 
 def _twin(session: Session, activity: Activity) -> ActivityRow | None:
@@ -305,9 +320,6 @@ def _twin(session: Session, activity: Activity) -> ActivityRow | None:
     if not matches:
         return None
     return min(matches, key=lambda row: abs((row.start_time - start).total_seconds()))
-
-
-UNKNOWN_DEVICES = {"", "0", "development", "unknown", "none"}
 
 
 def richness(
