@@ -168,6 +168,9 @@ def test_a_255_heart_rate_declared_as_uint8z_is_not_stored(activities_dir: Path)
     content = decode_fit_fast(bytes(data))
     assert not content.notes  # a valid file, CRC and all
     assert content.sessions[0]["avg_heart_rate"] is None
+    from strideback.activities.fit_slow import decode_fit_slow
+
+    assert decode_fit_slow(bytes(data)).sessions[0]["avg_heart_rate"] is None  # fitdecode too
 
 
 def test_nothing_implausible_reaches_the_database_or_json(db, activities_dir: Path, tmp_path):
