@@ -132,3 +132,52 @@ def test_delete_needs_the_csrf_token_and_an_existing_activity(imported) -> None:
         "/activities/99999999999999999999999/delete", data={"csrf_token": token(client)}
     )
     assert r.status_code in (404, 422)
+
+
+def test_a_hostile_archive_uploaded_ends_in_one_line_per_member(imported, activities_dir) -> None:
+    """Web upload of an archive with a good run, a Deflate64 member, a ratio bomb and nested
+    (empty) archives: the job finishes, the run is imported, every bad member is one error
+    line, and the job's JSON is strict (no Infinity/NaN)."""
+    import io
+    import json
+    import struct
+    import time
+    import zipfile
+
+    client, db, _ = imported
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("good/run.fit", (activities_dir / "Runalyze__Standard.fit").read_bytes())
+        zf.writestr("bad/d64.fit", b"x" * 1000)
+        zf.writestr("bad/bomb.fit", b"\0" * (64 * 1024**2))
+        inner = io.BytesIO()
+        with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z2:
+            for i in range(4):
+                z2.writestr(f"deep{i}.zip", b"PK\x05\x06" + b"\0" * 18)
+        zf.writestr("bad/nested.zip", inner.getvalue())
+    data = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        offset = zf.getinfo("bad/d64.fit").header_offset
+    struct.pack_into("<H", data, offset + 8, 9)  # local header says Deflate64
+    central = bytes(data).index(b"bad/d64.fit", bytes(data).index(b"PK\x01\x02")) - 46
+    struct.pack_into("<H", data, central + 10, 9)  # and so does the central directory
+    r = client.post(
+        "/activities/upload",
+        data={"csrf_token": token(client)},
+        files=[("files", ("export.zip", bytes(data), "application/zip"))],
+    )
+    assert r.status_code == 202, r.text
+    runner = client.app.state.jobs
+    deadline = time.monotonic() + 60
+    while True:
+        (job,) = runner.store.recent("import", limit=1)
+        if job.finished or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert job.status == "done", (job.status, job.error)
+    rows = {row["file"].split(":", 1)[-1]: row for row in job.result["results"]}
+    assert rows["good/run.fit"]["status"] == "imported"
+    assert "Deflate64" in rows["bad/d64.fit"]["error"]
+    assert "bomb" in rows["bad/bomb.fit"]["error"]
+    json.dumps(job.result, allow_nan=False)
+    assert job.result["counts"] == {"error": 2, "imported": 1}
