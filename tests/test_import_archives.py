@@ -155,6 +155,11 @@ def _strava_export(activities_dir: Path, path: Path) -> Path:
 
 
 def _check_strava_import(db, results, activities_dir: Path, label: str) -> None:
+    # issue 10: Strava manual entries (rows without a file) are imported as summary-only
+    manual = [r for r in results if "activities.csv#row" in r.file]
+    results = [r for r in results if r not in manual]
+    assert [(r.status, r.sport) for r in manual] == [("imported", "other")]
+    assert service.get_activity(db, manual[0].activity_id).name == "Yoga"
     assert [r.status for r in results] == ["imported"] * len(STRAVA_ROWS), [
         (r.file, r.status, r.error) for r in results
     ]
@@ -179,13 +184,14 @@ def test_strava_export_zip_end_to_end(db, activities_dir: Path, tmp_path: Path):
     calls: list[tuple[int, int, str]] = []
     results = service.import_paths(db, [archive], progress=lambda *c: calls.append(c))
     _check_strava_import(db, results, activities_dir, "export_12345.zip")
-    assert [(d, t) for d, t, _ in calls] == [(i, 5) for i in range(1, 6)]
-    assert all("export_12345.zip:activities/" in name for _, _, name in calls)
+    assert [d for d, _, _ in calls] == list(range(1, 7))  # 5 files + 1 manual entry
+    assert all(d <= t for d, t, _ in calls) and calls[-1][1] == 6
+    assert all("export_12345.zip:activities" in name for _, _, name in calls)
     hike = next(r for r in results if r.file.endswith("3002.gpx"))
     assert len(service.get_activity(db, hike.activity_id).laps) >= 2  # its track segments
     again = service.import_paths(db, [archive])
-    assert [r.status for r in again] == ["duplicate"] * len(STRAVA_ROWS)
-    assert len(service.list_activities(db)) == len(STRAVA_ROWS)
+    assert [r.status for r in again] == ["duplicate"] * (len(STRAVA_ROWS) + 1)
+    assert len(service.list_activities(db)) == len(STRAVA_ROWS) + 1
 
 
 def test_strava_export_unpacked_folder(activities_dir: Path, tmp_path: Path):
@@ -203,8 +209,8 @@ def test_strava_export_through_the_cli(activities_dir: Path, tmp_path: Path, db_
     out = CliRunner().invoke(app, ["--db", db_url, "import", "--json", str(archive)])
     assert out.exit_code == 0, out.output
     objects = [json.loads(line) for line in out.stdout.splitlines()]
-    assert len(objects) == len(STRAVA_ROWS)
-    assert {o["sport"] for o in objects} == set(STRAVA_SPORT.values())
+    assert len(objects) == len(STRAVA_ROWS) + 1  # + the manual entry (issue 10)
+    assert {o["sport"] for o in objects} == {*STRAVA_SPORT.values(), "other"}
 
 
 # ----------------------------------------------------------------------------- Garmin

@@ -175,12 +175,17 @@ def test_fast_decoder_matches_fitdecode(activities_dir: Path):
 
 
 def test_fast_decoder_declines_what_it_cannot_do(activities_dir: Path):
-    for name in (
-        "python-fitparse__compressed-speed-distance.fit",  # compressed timestamps
-        "python-fitparse__activity-filecrc.fit",
-    ):  # bad CRC
+    for name in ("python-fitparse__compressed-speed-distance.fit",):  # compressed timestamps
         with pytest.raises(FastPathDeclined):
             decode_fit_fast((activities_dir / name).read_bytes())
+
+
+def test_bad_crc_is_decoded_by_the_fast_path_with_a_note(activities_dir: Path):
+    # issue 10: a bad CRC no longer sends the file to the slow decoder (linear time, one pass)
+    data = (activities_dir / "python-fitparse__activity-filecrc.fit").read_bytes()
+    fast = decode_fit_fast(data)
+    assert fast.decoder == "fast" and any("CRC" in n for n in fast.notes)
+    assert fast.sessions == decode_fit_slow(data).sessions
 
 
 def test_vectorised_crc_matches_reference():

@@ -1,4 +1,4 @@
-"""core_0002 (laps, sport_guessed) upgrades a core_0001 database with data, and downgrades,
+"""core_0002 (laps, sport_guessed) and core_0003 (deleted_at: soft delete) upgrade a core_0001 database with data, and downgrade,
 on SQLite and on a real PostgreSQL server; the service works on the upgraded schema."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def _upgrade_with_data_and_back(url: str, activities_dir: Path) -> None:
     assert "laps" not in _columns(url)
     _old_rows(url)
     db = open_database(url)  # upgrades every branch to its head
-    assert {"laps", "sport_guessed"} <= _columns(url)
+    assert {"laps", "sport_guessed", "deleted_at"} <= _columns(url)  # core_0002 + core_0003
     guessed = {s.source_file: s.sport_guessed for s in service.list_activities(db)}
     assert guessed == {"a.gpx": True, "b.gpx": False}
     assert service.get_activity(db, service.list_activities(db)[0].id).laps == []
@@ -72,7 +72,7 @@ def _upgrade_with_data_and_back(url: str, activities_dir: Path) -> None:
     assert len(service.get_activity(db, result.activity_id).laps) > 1
     db.dispose()
     _migrate(url, "core_0001", down=True)
-    assert not {"laps", "sport_guessed"} & _columns(url)
+    assert not {"laps", "sport_guessed", "deleted_at"} & _columns(url)
     _migrate(url, "core_0002")
     assert {"laps", "sport_guessed"} <= _columns(url)
 

@@ -93,3 +93,91 @@ def test_sport_form_refuses_bad_input_and_missing_token(imported) -> None:
     assert activities.list_activities(db)[0].sport_guessed  # nothing changed
     r = client.post("/activities/999/sport", data={"csrf_token": tok, "sport": "walking"})
     assert r.status_code == 404
+
+
+def test_delete_shows_undo_and_the_load_follows(imported) -> None:
+    client, db, summary = imported
+    detail = client.get(f"/activities/{summary.id}").text
+    assert f'action="/activities/{summary.id}/delete"' in detail
+    assert runs_on_load_page(client) == 1
+    r = client.post(
+        f"/activities/{summary.id}/delete",
+        data={"csrf_token": token(client)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/activities?deleted={summary.id}"
+    listing = client.get(r.headers["location"]).text
+    assert 'data-testid="undo"' in listing and f"/activities/{summary.id}/restore" in listing
+    assert "No activities" in listing
+    assert runs_on_load_page(client) == 0  # the load no longer counts it
+    assert client.get(f"/activities/{summary.id}").status_code == 404
+    r = client.post(
+        f"/activities/{summary.id}/restore",
+        data={"csrf_token": token(client)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert client.get(f"/activities/{summary.id}").status_code == 200
+    assert runs_on_load_page(client) == 1
+
+
+def test_delete_needs_the_csrf_token_and_an_existing_activity(imported) -> None:
+    client, db, summary = imported
+    r = client.post(f"/activities/{summary.id}/delete", data={}, follow_redirects=False)
+    assert r.status_code in (400, 403)
+    assert activities.list_activities(db)
+    r = client.post("/activities/999999/delete", data={"csrf_token": token(client)})
+    assert r.status_code == 404
+    r = client.post(
+        "/activities/99999999999999999999999/delete", data={"csrf_token": token(client)}
+    )
+    assert r.status_code in (404, 422)
+
+
+def test_a_hostile_archive_uploaded_ends_in_one_line_per_member(imported, activities_dir) -> None:
+    """Web upload of an archive with a good run, a Deflate64 member, a ratio bomb and nested
+    (empty) archives: the job finishes, the run is imported, every bad member is one error
+    line, and the job's JSON is strict (no Infinity/NaN)."""
+    import io
+    import json
+    import struct
+    import time
+    import zipfile
+
+    client, db, _ = imported
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("good/run.fit", (activities_dir / "Runalyze__Standard.fit").read_bytes())
+        zf.writestr("bad/d64.fit", b"x" * 1000)
+        zf.writestr("bad/bomb.fit", b"\0" * (64 * 1024**2))
+        inner = io.BytesIO()
+        with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z2:
+            for i in range(4):
+                z2.writestr(f"deep{i}.zip", b"PK\x05\x06" + b"\0" * 18)
+        zf.writestr("bad/nested.zip", inner.getvalue())
+    data = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        offset = zf.getinfo("bad/d64.fit").header_offset
+    struct.pack_into("<H", data, offset + 8, 9)  # local header says Deflate64
+    central = bytes(data).index(b"bad/d64.fit", bytes(data).index(b"PK\x01\x02")) - 46
+    struct.pack_into("<H", data, central + 10, 9)  # and so does the central directory
+    r = client.post(
+        "/activities/upload",
+        data={"csrf_token": token(client)},
+        files=[("files", ("export.zip", bytes(data), "application/zip"))],
+    )
+    assert r.status_code == 202, r.text
+    runner = client.app.state.jobs
+    deadline = time.monotonic() + 60
+    while True:
+        (job,) = runner.store.recent("import", limit=1)
+        if job.finished or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert job.status == "done", (job.status, job.error)
+    rows = {row["file"].split(":", 1)[-1]: row for row in job.result["results"]}
+    assert rows["good/run.fit"]["status"] == "imported"
+    assert "Deflate64" in rows["bad/d64.fit"]["error"]
+    assert "bomb" in rows["bad/bomb.fit"]["error"]
+    json.dumps(job.result, allow_nan=False)
+    assert job.result["counts"] == {"error": 2, "imported": 1}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from strideback.activities.arrays import Array
+
 EARTH_RADIUS_M = 6_371_008.8
 
 # Moving time: a sample interval counts as moving when it is shorter than GAP_S (longer
@@ -39,7 +41,7 @@ ALREADY_STEPS_FROM = {"running": 120.0, "walking": 80.0, "hiking": 80.0}
 ALTITUDE_RANGE_M = (-450.0, 9000.0)
 
 
-def plausible_altitude(altitude_m: np.ndarray) -> np.ndarray:
+def plausible_altitude(altitude_m: Array) -> Array:
     """Altitude with impossible values replaced by NaN."""
     lo, hi = ALTITUDE_RANGE_M
     with np.errstate(invalid="ignore"):
@@ -47,17 +49,16 @@ def plausible_altitude(altitude_m: np.ndarray) -> np.ndarray:
     return np.where(bad, np.nan, altitude_m)
 
 
-def haversine_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+def haversine_m(lat: Array, lon: Array) -> Array:
     """Distance between consecutive points (len n-1), NaN where a point is missing."""
     lat_r, lon_r = np.radians(lat), np.radians(lon)
     dlat, dlon = np.diff(lat_r), np.diff(lon_r)
     a = np.sin(dlat / 2) ** 2 + np.cos(lat_r[:-1]) * np.cos(lat_r[1:]) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    out: Array = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return out
 
 
-def gps_distance_m(
-    lat: np.ndarray, lon: np.ndarray, segment: np.ndarray | None = None
-) -> float | None:
+def gps_distance_m(lat: Array, lon: Array, segment: Array | None = None) -> float | None:
     """Sum of great-circle steps between valid fixes (GPS-derived: only when no device distance).
 
     `segment` (one id per sample) stops steps across track-segment breaks from counting.
@@ -67,9 +68,7 @@ def gps_distance_m(
     return float(valid[-1]) if len(valid) >= 2 else None
 
 
-def cumulative_gps_distance(
-    lat: np.ndarray, lon: np.ndarray, segment: np.ndarray | None = None
-) -> np.ndarray:
+def cumulative_gps_distance(lat: Array, lon: Array, segment: Array | None = None) -> Array:
     """Cumulative distance per sample from GPS fixes (NaN before the first fix)."""
     out = np.full(len(lat), np.nan)
     ok = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
@@ -83,7 +82,7 @@ def cumulative_gps_distance(
     return out
 
 
-def moving_time_s(t_s: np.ndarray, distance_m: np.ndarray | None) -> float | None:
+def moving_time_s(t_s: Array, distance_m: Array | None) -> float | None:
     """Time spent moving: intervals shorter than GAP_S with speed >= MIN_SPEED_MPS.
 
     Without any distance, every interval shorter than GAP_S counts (pauses = gaps only).
@@ -105,18 +104,19 @@ def moving_time_s(t_s: np.ndarray, distance_m: np.ndarray | None) -> float | Non
     return float(dt[moving].sum())
 
 
-def median_filter(values: np.ndarray, window: int = MEDIAN_WINDOW) -> np.ndarray:
+def median_filter(values: Array, window: int = MEDIAN_WINDOW) -> Array:
     """Centred running median (odd window; edges use the samples available)."""
     if len(values) < window or window < 2:
         return values.copy()
     half = window // 2
     padded = np.pad(values, half, mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, window)
-    return np.median(windows, axis=1)
+    out: Array = np.median(windows, axis=1)
+    return out
 
 
 def elevation_gain_loss(
-    altitude_m: np.ndarray, threshold_m: float = HYSTERESIS_M, window: int = MEDIAN_WINDOW
+    altitude_m: Array, threshold_m: float = HYSTERESIS_M, window: int = MEDIAN_WINDOW
 ) -> tuple[float, float] | None:
     """(ascent, descent) in metres from an altitude profile: median filter + hysteresis."""
     alt = altitude_m[~np.isnan(altitude_m)]
@@ -135,7 +135,7 @@ def elevation_gain_loss(
     return ascent, descent
 
 
-def is_per_leg(cadence: np.ndarray | float | None, sport: str) -> bool:
+def is_per_leg(cadence: Array | float | None, sport: str) -> bool:
     """True when foot-sport cadence values look like strides/min (per leg) and need doubling."""
     if sport not in FOOT_SPORTS or cadence is None:
         return False
@@ -146,12 +146,12 @@ def is_per_leg(cadence: np.ndarray | float | None, sport: str) -> bool:
     return float(np.median(values)) < ALREADY_STEPS_FROM[sport]
 
 
-def to_steps_per_minute(cadence: np.ndarray, sport: str) -> np.ndarray:
+def to_steps_per_minute(cadence: Array, sport: str) -> Array:
     """Per-sample cadence in steps/min for foot sports (rpm unchanged for other sports)."""
     return cadence * 2.0 if is_per_leg(cadence, sport) else cadence
 
 
-def nan_mean(values: np.ndarray | None, positive_only: bool = True) -> float | None:
+def nan_mean(values: Array | None, positive_only: bool = True) -> float | None:
     if values is None:
         return None
     v = values[~np.isnan(values)]
@@ -160,14 +160,14 @@ def nan_mean(values: np.ndarray | None, positive_only: bool = True) -> float | N
     return float(v.mean()) if len(v) else None
 
 
-def nan_max(values: np.ndarray | None) -> float | None:
+def nan_max(values: Array | None) -> float | None:
     if values is None:
         return None
     v = values[~np.isnan(values)]
     return float(v.max()) if len(v) else None
 
 
-def distance_span_m(distance_m: np.ndarray | None) -> float | None:
+def distance_span_m(distance_m: Array | None) -> float | None:
     """Device distance covered by a series: last minus first valid value (odometer-safe)."""
     if distance_m is None:
         return None

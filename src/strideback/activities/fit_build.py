@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from strideback.activities import derive
+from strideback.activities.arrays import Array
 from strideback.activities.errors import NotAnActivity
 from strideback.activities.fit_content import FitContent
 from strideback.activities.sports import fit_sport
@@ -55,7 +56,7 @@ def _check_is_activity(content: FitContent) -> None:
 
 def _unique_sessions(content: FitContent) -> tuple[list[dict[str, Any]], int]:
     """Sessions in time order; exact repeats (a chained file holding one activity twice) dropped."""
-    seen: set[tuple] = set()
+    seen: set[tuple[Any, ...]] = set()
     out: list[dict[str, Any]] = []
     for s in sorted(content.sessions, key=lambda s: s.get("start_time") or s.get("timestamp") or 0):
         key = (
@@ -87,9 +88,7 @@ def _session_window(session: dict[str, Any], next_start: float | None) -> tuple[
     return start, end + END_TOLERANCE_S
 
 
-def _series_for(
-    records: dict[str, np.ndarray], mask: np.ndarray, start_s: float, sport: str
-) -> Series:
+def _series_for(records: dict[str, Array], mask: Array, start_s: float, sport: str) -> Series:
     ts = records["timestamp"][mask]
     cadence = records["cadence"][mask]
     fractional = records["fractional_cadence"][mask]
@@ -123,7 +122,7 @@ def _lap_cadence(lap: dict[str, Any], sport: str) -> float | None:
     if avg is None or avg <= 0:
         return None
     avg += lap.get("avg_fractional_cadence") or 0.0
-    return avg * 2.0 if derive.is_per_leg(avg, sport) else avg
+    return float(avg * 2.0 if derive.is_per_leg(avg, sport) else avg)
 
 
 def _laps_between(content: FitContent, start: float, end: float, sport: str) -> list[Lap]:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from fitdecode import profile
 
+from strideback.activities.arrays import Array
+
 FIT_EPOCH_S = 631_065_600  # 1989-12-31T00:00:00Z in Unix seconds
 
 MSG_FILE_ID, MSG_SPORT, MSG_SESSION, MSG_LAP, MSG_RECORD, MSG_ACTIVITY = 0, 12, 18, 19, 20, 34
@@ -102,7 +104,7 @@ class FitContent:
     sports: list[dict[str, Any]] = field(default_factory=list)
     # Record columns (keys of RECORD_FIELDS), float64 arrays with NaN where missing;
     # timestamp in Unix seconds, positions in degrees.
-    records: dict[str, np.ndarray] = field(default_factory=dict)
+    records: dict[str, Array] = field(default_factory=dict)
     local_offset_s: int | None = None
     notes: list[str] = field(default_factory=list)
     decoder: str = ""
@@ -112,7 +114,7 @@ class FitContent:
         return len(self.records.get("timestamp", ()))
 
 
-def empty_records() -> dict[str, np.ndarray]:
+def empty_records() -> dict[str, Array]:
     return {name: np.empty(0) for name in RECORD_FIELDS}
 
 

@@ -30,6 +30,22 @@ from strideback.activities.fit_content import (
     FitContent,
     local_offset,
 )
+from strideback.activities.fit_fast import (
+    FastPathDeclined,
+    fit_crc,
+    iter_fit_files,
+    profile_invalid,
+)
+
+
+def _is_marker(frame: fitdecode.FitDataMessage, fd: Any) -> bool:
+    """True when the raw value is the FIT "invalid" marker of the field's profile type."""
+    number = getattr(fd, "def_num", None)
+    raw = getattr(fd, "raw_value", None)
+    if number is None or not isinstance(raw, int) or isinstance(raw, bool):
+        return False
+    marker = profile_invalid(frame.global_mesg_num, number)
+    return marker is not None and raw == marker[1]
 
 
 def _native_values(frame: fitdecode.FitDataMessage) -> dict[str, Any]:
@@ -38,15 +54,16 @@ def _native_values(frame: fitdecode.FitDataMessage) -> dict[str, Any]:
     for fd in frame.fields:
         if fd.field_def is not None and not isinstance(fd.field_def, FieldDefinition):
             continue  # developer field
+        value = None if _is_marker(frame, fd) else fd.value
         if fd.name not in values or values[fd.name] is None:
-            values[fd.name] = fd.value
+            values[fd.name] = value
     return values
 
 
 def _time(value: Any) -> float | None:
     if hasattr(value, "timestamp"):
-        return value.timestamp()
-    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value.timestamp())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**32:
         # FIT date_time below 0x10000000 is relative (device clock not set): fitdecode
         # leaves it as an int; count it from the FIT epoch like any other FIT time.
         return float(FIT_EPOCH_S + value)
@@ -57,7 +74,11 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        return number if np.isfinite(number) else None
     return None
 
 
@@ -120,7 +141,7 @@ def _decode(data: bytes, check_crc: fitdecode.CrcCheck) -> tuple[FitContent, Exc
                     activity_times = (_time(v.get("timestamp")), _time(v.get("local_timestamp")))
     except fitdecode.FitCRCError as exc:
         error = exc
-    except (fitdecode.FitError, ValueError, KeyError, IndexError, TypeError, EOFError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any decode error: keep what decoded before it
         error = exc
     records = {col: np.asarray(values, dtype=float) for col, values in rows.items()}
     for col in ("position_lat", "position_long"):
@@ -138,13 +159,24 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}"[:300]
 
 
+def _crc_ok(data: bytes) -> bool:
+    """Every FIT file of the chain ends in a matching CRC (checked vectorised, one pass)."""
+    try:
+        return all(fit_crc(data[start : end + 2]) == 0 for start, _, end in iter_fit_files(data))
+    except FastPathDeclined:  # headers unreadable: fitdecode reports what it can
+        return True
+
+
 def decode_fit_slow(data: bytes) -> FitContent:
-    """Decode a FIT file (possibly chained) with fitdecode; raise ImportFailure when unusable."""
+    """Decode a FIT file (possibly chained) with fitdecode; raise ImportFailure when unusable.
+
+    One fitdecode pass, with its CRC checks off: the CRC is checked here (vectorised), so a
+    file with a bad CRC costs one decode, not two.
+    """
     if len(data) == 0:
         raise ImportFailure("empty file (0 bytes)")
-    content, error = _decode(data, fitdecode.CrcCheck.RAISE)
-    if isinstance(error, fitdecode.FitCRCError):
-        content, error = _decode(data, fitdecode.CrcCheck.DISABLED)
+    content, error = _decode(data, fitdecode.CrcCheck.DISABLED)
+    if not _crc_ok(data):
         content.notes.append("CRC mismatch in the file; decoded with CRC checks off")
     has_data = bool(content.sessions) or content.n_records > 0
     if error is not None:

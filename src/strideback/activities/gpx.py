@@ -1,4 +1,4 @@
-"""GPX reader (gpxpy on safety-checked, cleaned text).
+"""GPX reader (lxml on safety-checked, cleaned bytes: the XML is parsed once).
 
 GPX carries no device totals: distance is summed from GPS fixes (`derive.gps_distance_m`),
 moving time and elevation gain/loss are derived (see `derive` for thresholds and smoothing).
@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import gpxpy
-import gpxpy.gpx
 import numpy as np
+from lxml import etree
 
 from strideback.activities import derive
 from strideback.activities.errors import ImportFailure, NotAnActivity
@@ -27,69 +26,104 @@ CAD_TAGS = {"cad", "cadence", "runcadence"}
 EARLIEST_YEAR = 1980  # earlier point times are placeholders (e.g. 1901-12-13), not real
 
 
-def _extension_values(point: gpxpy.gpx.GPXTrackPoint) -> tuple[float, float]:
+def _child_text(el: etree._Element, name: str) -> str | None:
+    child = el.find("{*}" + name)
+    if child is None or child.text is None:
+        return None
+    return child.text.strip() or None
+
+
+def _float(text: str | None) -> float:
+    if text is None:
+        return np.nan
+    try:
+        value = float(text)
+    except ValueError:
+        return np.nan
+    return value if np.isfinite(value) else np.nan
+
+
+def _time_s(text: str | None) -> float | None:
+    """Unix seconds of an ISO 8601 time (no zone: UTC), None when unreadable or too early."""
+    if not text:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(text)
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=dt.UTC)
+        if t.year < EARLIEST_YEAR:
+            return None
+        return t.timestamp()
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _extension_values(point: etree._Element) -> tuple[float, float]:
     hr = cad = np.nan
-    for ext in point.extensions:
-        for el in ext.iter():
-            name = local_name(el.tag).lower()
-            text = (el.text or "").strip()
-            if not text:
-                continue
-            try:
-                value = float(text)
-            except ValueError:
-                continue
-            if name in HR_TAGS and np.isnan(hr):
-                hr = value
-            elif name in CAD_TAGS and np.isnan(cad):
-                cad = value
+    ext = point.find("{*}extensions")
+    if ext is None:
+        return hr, cad
+    for el in ext.iter():
+        name = local_name(el.tag).lower()
+        value = _float((el.text or "").strip() or None)
+        if np.isnan(value):
+            continue
+        if name in HR_TAGS and np.isnan(hr):
+            hr = value
+        elif name in CAD_TAGS and np.isnan(cad):
+            cad = value
     return hr, cad
-
-
-def _utc(t: dt.datetime) -> dt.datetime:
-    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
 def read_gpx(
     data: bytes, sport_hint: str | None = None, name_hint: str | None = None
 ) -> list[Activity]:
-    root, cleaned = parse_xml(data, "GPX")
+    """One activity from a GPX file's tracks (the XML is parsed once, by lxml, safely).
+
+    Points without a time or without coordinates are skipped (counted in a note); a file
+    whose tracks carry no times at all is a planned route, not a recording (skipped).
+    """
+    root, _ = parse_xml(data, "GPX")
     if local_name(root.tag) != "gpx":
         raise ImportFailure(f"not a GPX document (root element <{local_name(root.tag)}>)")
-    encoding = root.getroottree().docinfo.encoding or "utf-8"
-    try:
-        gpx = gpxpy.parse(cleaned.decode(encoding, errors="replace"))
-    except Exception as exc:  # gpxpy raises several types; all mean "unreadable"
-        raise ImportFailure(f"GPX not readable: {exc}") from None
     rows = []
     type_text = None
     name = None
-    metadata_name = gpx.name
+    metadata = root.find("{*}metadata")
+    metadata_name = _child_text(metadata, "name") if metadata is not None else None
+    metadata_name = metadata_name or _child_text(root, "name")
     segment_id = 0
-    for track in gpx.tracks:
-        type_text = type_text or track.type
-        name = name or track.name
-        for segment in track.segments:
+    n_points = untimed = no_position = 0
+    for track in root.iterfind("{*}trk"):
+        type_text = type_text or _child_text(track, "type")
+        name = name or _child_text(track, "name")
+        for segment in track.iterfind("{*}trkseg"):
             segment_id += 1
-            for p in segment.points:
-                if p.time is None or p.time.year < EARLIEST_YEAR:
+            for point in segment.iterfind("{*}trkpt"):
+                n_points += 1
+                t = _time_s(_child_text(point, "time"))
+                if t is None:
+                    untimed += 1
                     continue
-                hr, cad = _extension_values(p)
-                rows.append(
-                    (
-                        _utc(p.time).timestamp(),
-                        p.latitude,
-                        p.longitude,
-                        np.nan if p.elevation is None else p.elevation,
-                        hr,
-                        cad,
-                        segment_id,
-                    )
-                )
+                lat, lon = _float(point.get("lat")), _float(point.get("lon"))
+                if np.isnan(lat) or np.isnan(lon) or abs(lat) > 90 or abs(lon) > 180:
+                    no_position += 1
+                    lat = lon = np.nan
+                hr, cad = _extension_values(point)
+                rows.append((t, lat, lon, _float(_child_text(point, "ele")), hr, cad, segment_id))
     if not rows:
-        if gpx.routes or gpx.waypoints:
+        if n_points:
+            raise NotAnActivity("GPX track has no times: a planned route, not a recording")
+        if root.find("{*}rte") is not None or root.find("{*}wpt") is not None:
             raise NotAnActivity("GPX holds only a route or waypoints, no recorded track")
         raise ImportFailure("GPX holds no timed track points")
+    notes = []
+    if no_position:
+        notes.append(
+            f"{no_position} track points without valid coordinates kept without a position"
+        )
+    if untimed:
+        notes.append(f"{untimed} track points without a time skipped")
     arr = np.array(rows, dtype=float)
     arr = arr[np.argsort(arr[:, 0], kind="stable")]
     ts, lat, lon, alt, hr, cad, seg = arr.T
@@ -157,10 +191,10 @@ def read_gpx(
             cadence_spm=cadence,
             hr_bpm=heart,
             max_hr_bpm=derive.nan_max(series.get("hr_bpm")),
-            device=gpx.creator,
+            device=root.get("creator"),
             source_format="gpx",
             laps=sorted(laps, key=lambda lap: lap.start),
             series=series,
-            provenance=prov,
+            provenance=prov | ({"reader_note": "; ".join(notes)} if notes else {}),
         )
     ]

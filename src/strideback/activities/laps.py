@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from strideback.activities import derive
+from strideback.activities.arrays import Array
 from strideback.domain import Activity, Lap
 
 LAP_FIELDS = (
@@ -42,7 +43,7 @@ def _window(activity: Activity, index: int) -> tuple[float, float]:
     return lo, hi
 
 
-def _part(columns: dict[str, np.ndarray], name: str, mask: np.ndarray) -> np.ndarray | None:
+def _part(columns: dict[str, Array], name: str, mask: Array) -> Array | None:
     values = columns.get(name)
     if values is None:
         return None

@@ -49,7 +49,10 @@ def utc_offset_at(lat: float, lon: float, when: dt.datetime) -> int | None:
     if zone is None:
         return None
     instant = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    offset = instant.astimezone(zone).utcoffset()
+    try:
+        offset = instant.astimezone(zone).utcoffset()
+    except (OverflowError, ValueError, OSError):  # a date at the edge of what datetime holds
+        return None
     if offset is None:
         return None
     seconds = int(offset.total_seconds())

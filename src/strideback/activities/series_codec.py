@@ -13,6 +13,7 @@ import zlib
 
 import numpy as np
 
+from strideback.activities.arrays import Array
 from strideback.domain import SERIES_COLUMNS, Series
 
 # column -> integer units per stored unit (resolution = 1 / scale)
@@ -27,18 +28,21 @@ RESOLUTION = {
     "lon": 10_000_000,
 }
 FORMAT_VERSION = 2
+MAX_ABS = 2.0**52  # integers above this lose precision as floats: such a sample is not real
 ZLIB_LEVEL = 1
 
 
 def encode_series(series: Series) -> bytes:
     n = len(series)
-    arrays: dict[str, np.ndarray] = {"meta": np.array([FORMAT_VERSION, n], dtype=np.int64)}
+    arrays: dict[str, Array] = {"meta": np.array([FORMAT_VERSION, n], dtype=np.int64)}
     for name in SERIES_COLUMNS:
         values = series.columns.get(name)
         if values is None or len(values) == 0:
             continue
         values = np.asarray(values, dtype=np.float64)
-        valid = ~np.isnan(values)
+        with np.errstate(invalid="ignore"):
+            # NaN, +-inf and values too large for the integer encoding are "missing"
+            valid = np.isfinite(values) & (np.abs(values) < MAX_ABS / RESOLUTION[name])
         if not valid.any():
             continue
         ints = np.round(values[valid] * RESOLUTION[name]).astype(np.int64)
@@ -53,7 +57,7 @@ def encode_series(series: Series) -> bytes:
 
 
 def decode_series(blob: bytes) -> Series:
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, Array] = {}
     with np.load(io.BytesIO(zlib.decompress(blob)), allow_pickle=False) as npz:
         n = int(npz["meta"][1])
         for name in SERIES_COLUMNS:

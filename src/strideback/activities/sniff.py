@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-FIT, GPX, TCX, GZIP, ZIP, EMPTY = "fit", "gpx", "tcx", "gzip", "zip", "empty"
-EXTENSIONS = {".fit": FIT, ".gpx": GPX, ".tcx": TCX, ".gz": GZIP, ".zip": ZIP}
+FIT, GPX, TCX, GZIP, ZIP, EMPTY, CSV = "fit", "gpx", "tcx", "gzip", "zip", "empty", "csv"
+EXTENSIONS = {".fit": FIT, ".gpx": GPX, ".tcx": TCX, ".gz": GZIP, ".zip": ZIP, ".csv": CSV}
 
 
 def sniff(data: bytes) -> str | None:

@@ -6,27 +6,45 @@ import re
 from functools import cache
 from pathlib import Path
 
-import yaml
+from pydantic import BaseModel, ConfigDict
+
+from strideback.datafile import load_yaml
+from strideback.domain import RunSubSport, Sport
 
 _MAPPING_FILE = Path(__file__).with_name("sports.yaml")
 
 
+class SportsFile(BaseModel):
+    """sports.yaml: codes and words found in files -> StrideBack's sports (validated)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fit_sport: dict[str, Sport]
+    fit_run_sub_sport: dict[str, RunSubSport]
+    fit_sub_sport_sport: dict[str, Sport]
+    tcx_sport: dict[str, Sport]
+    gpx_type: dict[str, Sport]
+    strava_type: dict[str, Sport]
+    strava_type_translated: dict[str, Sport]
+    name_sport: list[tuple[Sport, str]]
+
+
+@cache
+def _sports_file() -> SportsFile:
+    return load_yaml(_MAPPING_FILE, SportsFile)
+
+
 @cache
 def _mapping() -> dict[str, dict[str, str]]:
-    with _MAPPING_FILE.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    return {
-        key: {str(k): str(v) for k, v in table.items()}
-        for key, table in data.items()
-        if isinstance(table, dict)
-    }
+    data = _sports_file().model_dump()
+    return {key: table for key, table in data.items() if isinstance(table, dict)}
 
 
 @cache
 def _name_patterns() -> list[tuple[str, re.Pattern[str]]]:
-    with _MAPPING_FILE.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    return [(sport, re.compile(pattern, re.IGNORECASE)) for sport, pattern in data["name_sport"]]
+    return [
+        (sport, re.compile(pattern, re.IGNORECASE)) for sport, pattern in _sports_file().name_sport
+    ]
 
 
 def fit_sport(sport: str | int | None, sub_sport: str | int | None) -> tuple[str, str | None]:
@@ -58,7 +76,9 @@ def gpx_type(type_text: str | None) -> str | None:
 def strava_type(activity_type: str | None) -> str | None:
     if not activity_type:
         return None
-    return _mapping()["strava_type"].get(activity_type.strip().lower(), "other")
+    key = activity_type.strip().lower()
+    table = _mapping()
+    return table["strava_type"].get(key) or table["strava_type_translated"].get(key, "other")
 
 
 # Guessing a sport from movement, for files that name none (GPX without <type>).

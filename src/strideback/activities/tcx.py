@@ -53,7 +53,8 @@ def _child(el: etree._Element, *path: str) -> etree._Element | None:
 
 
 def _trackpoint(tp: etree._Element) -> tuple[float, ...]:
-    t = _time(_child(tp, "Time").text if _child(tp, "Time") is not None else None)
+    time_el = _child(tp, "Time")
+    t = _time(time_el.text if time_el is not None else None)
     cad = _float(_child(tp, "Cadence"))
     speed = np.nan
     ext = _child(tp, "Extensions")
@@ -82,7 +83,7 @@ def _activity(act: etree._Element, leg: int, sport_hint: str | None) -> Activity
     laps: list[Lap] = []
     lap_time = lap_dist = 0.0
     have_lap_time = have_lap_dist = False
-    points = []
+    points: list[tuple[float, ...]] = []
     for lap in laps_el:
         start = _time(lap.get("StartTime"))
         seconds = _float(_child(lap, "TotalTimeSeconds"))
@@ -103,12 +104,13 @@ def _activity(act: etree._Element, leg: int, sport_hint: str | None) -> Activity
                 )
             )
         points.extend(_trackpoint(tp) for tp in lap.iterfind(".//{*}Trackpoint"))
-    arr = np.array(points, dtype=float).reshape(-1, 8)
+    arr = np.array(points, dtype=np.float64).reshape(-1, 8)
     arr = arr[~np.isnan(arr[:, 0])]
     arr = arr[np.argsort(arr[:, 0], kind="stable")]
     ts, lat, lon, alt, dist, hr, cad, speed = arr.T
     alt = derive.plausible_altitude(alt)
-    start_s = _time(_child(act, "Id").text if _child(act, "Id") is not None else None)
+    id_el = _child(act, "Id")
+    start_s = _time(id_el.text if id_el is not None else None)
     if laps:
         start_s = min(lap.start.timestamp() for lap in laps)
     if start_s is None:
@@ -117,6 +119,8 @@ def _activity(act: etree._Element, leg: int, sport_hint: str | None) -> Activity
         start_s = float(ts[0])
     t = ts - start_s
     prov: dict[str, str] = {}
+    distance: float | None
+    moving: float | None
     span = derive.distance_span_m(dist)
     if have_lap_dist and not (span and span > lap_dist * LAPS_MISSING_RATIO):
         distance, prov["distance_m"] = lap_dist, "device-laps"

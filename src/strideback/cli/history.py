@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
+from typing import Literal
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -11,11 +13,18 @@ from rich.table import Table
 from strideback.cli.common import console, err_console, fail, get_db, print_json
 
 
-def _service():  # type: ignore[no-untyped-def]
+def _service() -> ModuleType:
     """The import service, imported on use so other commands start fast."""
     from strideback.activities import service
 
     return service
+
+
+def _queries() -> ModuleType:
+    """The activity queries, imported on use so other commands start fast."""
+    from strideback.activities import queries
+
+    return queries
 
 
 def _fmt_duration(seconds: float | None) -> str:
@@ -100,6 +109,55 @@ def _set_sport(set_sport: tuple[int, str], sub_sport: str | None, as_json: bool)
     console.print(f"activity {summary.id} is now {sport_text}")
 
 
+def _delete(activity_id: int, yes: bool, as_json: bool) -> None:
+    queries = _queries()
+    db = get_db()
+    try:
+        summary = queries.get_summary(db, activity_id)
+    except KeyError:
+        fail(f"no activity with id {activity_id}")
+    what = (
+        f"activity {summary.id}: {summary.sport} on {summary.local_start:%Y-%m-%d %H:%M}"
+        f" ({_num(summary.distance_m and summary.distance_m / 1000, '{:.2f}')} km,"
+        f" {Path(summary.source_file).name})"
+    )
+    if not yes and not typer.confirm(f"Delete {what}?", default=False, err=True):
+        err_console.print("nothing deleted")
+        raise typer.Exit(1)
+    queries.delete_activity(db, activity_id)
+    if as_json:
+        print_json({"deleted": activity_id, "restore": f"--restore {activity_id}"})
+        return
+    console.print(
+        f"deleted {what}; undo with [bold]strideback activities --restore {activity_id}[/]"
+    )
+
+
+def _restore(activity_id: int, as_json: bool) -> None:
+    try:
+        summary = _queries().restore_activity(get_db(), activity_id)
+    except KeyError:
+        fail(f"no deleted activity with id {activity_id}")
+    if as_json:
+        print_json(summary.to_dict())
+        return
+    console.print(
+        f"activity {summary.id} is back ({summary.sport}, {summary.local_start:%Y-%m-%d})"
+    )
+
+
+def _write_csv(path: Path) -> None:
+    import csv
+
+    queries = _queries()
+    rows = queries.activities_csv_rows(get_db())
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(queries.CSV_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    console.print(f"{len(rows)} activities written to {path}")
+
+
 def activities_command(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per activity."),
     sport: str | None = typer.Option(None, "--sport", help="Only this sport (e.g. running)."),
@@ -114,8 +172,27 @@ def activities_command(
     sub_sport: str | None = typer.Option(
         None, "--sub-sport", help="With --set-sport running: road, trail, treadmill, track."
     ),
+    delete: int | None = typer.Option(
+        None, "--delete", metavar="ID", help="Delete one activity (asks first; undo: --restore)."
+    ),
+    restore: int | None = typer.Option(
+        None, "--restore", metavar="ID", help="Bring back a deleted activity."
+    ),
+    yes: bool = typer.Option(False, "--yes", help="With --delete: do not ask."),
+    csv_out: Path | None = typer.Option(
+        None, "--csv", metavar="FILE", help="Write every activity to a CSV file."
+    ),
 ) -> None:
     """List stored activities, newest first; a '?' marks a sport guessed from speed or name."""
+    if delete is not None:
+        _delete(delete, yes, as_json)
+        return
+    if restore is not None:
+        _restore(restore, as_json)
+        return
+    if csv_out is not None:
+        _write_csv(csv_out)
+        return
     if set_sport is not None:
         _set_sport(set_sport, sub_sport, as_json)
         return
@@ -139,7 +216,7 @@ def activities_command(
         "HR",
         "source",
     ):
-        justify = "left" if column in ("sport", "source") else "right"
+        justify: Literal["left", "right"] = "left" if column in ("sport", "source") else "right"
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
         sport_text = row.sport + (f"/{row.sub_sport}" if row.sub_sport else "")

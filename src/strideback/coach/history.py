@@ -1,36 +1,35 @@
-"""Pre-injury running volume from imported activities (the `activities` table)."""
+"""Pre-injury running volume from imported activities (asked of the activities service)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from strideback.activities.queries import ActivitySummary, runs_between_in
 from strideback.plan.ladder import PreInjury
 from strideback.plan.rules import Rules
-from strideback.store.activities import ActivityRow
 
 
-def local_day(row: ActivityRow) -> dt.date:
-    """The activity's local calendar day (start_time is naive UTC)."""
-    return (row.start_time + dt.timedelta(seconds=row.utc_offset_s or 0)).date()
+class _Started(Protocol):
+    start_time: dt.datetime
+    utc_offset_s: int | None
 
 
-def runs_between(session: Session, first: dt.date, last: dt.date) -> list[ActivityRow]:
-    """Running activities whose local day is in [first, last]."""
-    lo = dt.datetime.combine(first - dt.timedelta(days=1), dt.time())
-    hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time())
-    rows = session.scalars(
-        select(ActivityRow)
-        .where(ActivityRow.sport == "running")
-        .where(ActivityRow.start_time >= lo, ActivityRow.start_time < hi)
-        .order_by(ActivityRow.start_time, ActivityRow.id)
-    ).all()
-    return [r for r in rows if first <= local_day(r) <= last]
+def local_day(activity: ActivitySummary | _Started) -> dt.date:
+    """The activity's local calendar day (UTC where its offset is unknown)."""
+    offset = dt.timedelta(seconds=activity.utc_offset_s or 0)
+    return (activity.start_time + offset).date()
 
 
-def summarise_pre_injury(runs: list[ActivityRow], weeks: int, rules: Rules) -> PreInjury:
+def runs_between(session: Session, first: dt.date, last: dt.date) -> list[ActivitySummary]:
+    """Running activities whose local day is in [first, last] (from the activities service)."""
+    return runs_between_in(session, first, last)
+
+
+def summarise_pre_injury(runs: Sequence[ActivitySummary], weeks: int, rules: Rules) -> PreInjury:
     """Average run length and duration over the window; the default when there are no runs."""
     with_distance = [r for r in runs if r.distance_m and (r.moving_s or r.elapsed_s)]
     if not with_distance:

@@ -6,12 +6,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from strideback.datafile import DataFileError, load_yaml
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 
 
 @cache
 def load_rules(path: Path = RULES_FILE) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """The rules as a mapping (through the one YAML loader of shipped data files)."""
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise DataFileError(f"{path.name}: (top level): expected a mapping")
+    rules: dict[str, Any] = data
+    return rules

@@ -72,6 +72,9 @@ class ActivityRow(Base):
     # Laps as compact JSON (see activities/laps.py): a few per activity, never queried alone.
     laps: Mapped[str | None] = mapped_column(Text, nullable=True)
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Set when the runner deletes the activity: hidden everywhere, restorable (undo) until
+    # purged. Only activities/service.py reads or writes these tables.
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
 
     series: Mapped[ActivitySeries | None] = relationship(
         back_populates="activity", cascade="all, delete-orphan", uselist=False

@@ -1,8 +1,9 @@
 """Memoise expensive read-only service results until the activities table changes.
 
 The Load page recomputes ten years of weeks from summary rows on every visit otherwise.
-The fingerprint (row count, highest id, latest import time, rows and id sum per sport, so a
-corrected sport counts too) costs two aggregate queries.
+The fingerprint (`activities.queries.activity_fingerprint`: row count, highest id, latest
+import and delete times, rows and id sum per sport, so a corrected sport counts too) costs two
+aggregate queries.
 """
 
 from __future__ import annotations
@@ -12,28 +13,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from sqlalchemy import func, select
-
-from strideback.store.activities import ActivityRow
+from strideback.activities.queries import activity_fingerprint
 from strideback.store.db import Database
 
 
-def activities_fingerprint(db: Database) -> tuple:
-    """Changes whenever an import adds rows or a sport is corrected (also from the CLI)."""
-    with db.session() as session:
-        totals = session.execute(
-            select(
-                func.count(ActivityRow.id),
-                func.max(ActivityRow.id),
-                func.max(ActivityRow.imported_at),
-            )
-        ).one()
-        by_sport = session.execute(
-            select(ActivityRow.sport, func.count(ActivityRow.id), func.sum(ActivityRow.id))
-            .group_by(ActivityRow.sport)
-            .order_by(ActivityRow.sport)
-        ).all()
-    return (*totals, *(tuple(row) for row in by_sport))
+def activities_fingerprint(db: Database) -> tuple[Any, ...]:
+    """Changes whenever an import adds rows, an activity is deleted or restored, or a sport is
+    corrected (also from the CLI): asked of the activities service, which owns the table."""
+    return activity_fingerprint(db)
 
 
 class ResultCache:

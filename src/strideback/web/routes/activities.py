@@ -9,10 +9,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from strideback.domain import RUN_SUB_SPORTS, SPORTS
-from strideback.web import backends
+from strideback.activities.queries import (
+    ActivitySummary,
+    delete_activity,
+    get_activity,
+    is_guessed,
+    list_activities,
+    restore_activity,
+    set_sport,
+)
+from strideback.domain import RUN_SUB_SPORTS, SPORTS, Activity
 from strideback.web.deps import (
-    attempt,
     get_config,
     get_db,
     get_jobs,
@@ -29,28 +36,26 @@ router = APIRouter()
 SPORT_CHOICES = SPORTS
 
 
-def _list_context(request: Request, page: int, sport: str | None) -> dict:
+MAX_PAGE = 1_000_000
+
+
+def _list_context(
+    request: Request, page: int, sport: str | None, deleted: int | None = None
+) -> dict[str, object]:
     per_page = get_config(request).activities_per_page
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     sport = sport if sport in SPORT_CHOICES else None
-    rows, unavailable = attempt(
-        lambda: backends.call(
-            "activities",
-            "list_activities",
-            get_db(request),
-            sport=sport,
-            limit=per_page + 1,
-            offset=(page - 1) * per_page,
-        )
+    rows: list[ActivitySummary] = list_activities(
+        get_db(request), sport=sport, limit=per_page + 1, offset=(page - 1) * per_page
     )
-    rows = list(rows or [])
     return {
         "rows": rows[:per_page],
         "has_next": len(rows) > per_page,
         "page": page,
         "sport": sport,
         "sports": SPORT_CHOICES,
-        "unavailable": unavailable,
+        "unavailable": None,
+        "deleted": deleted,
         "jobs": get_jobs(request).store.recent("import", limit=3),
         "accept": ",".join(get_config(request).uploads["activities"].suffixes),
         "upload_label": get_config(request).uploads["activities"].label,
@@ -59,10 +64,11 @@ def _list_context(request: Request, page: int, sport: str | None) -> dict:
 
 
 @router.get("/activities", response_class=HTMLResponse)
-def activities_page(request: Request, page: int = 1, sport: str | None = None) -> Response:
-    return render(
-        request, "activities.html", active="activities", **_list_context(request, page, sport)
-    )
+def activities_page(
+    request: Request, page: int = 1, sport: str | None = None, deleted: int | None = None
+) -> Response:
+    context = _list_context(request, page, sport, deleted)
+    return render(request, "activities.html", 200, active="activities", **context)
 
 
 @router.post("/activities/upload", response_class=HTMLResponse)
@@ -91,19 +97,16 @@ async def upload_activities(request: Request) -> Response:
     return render(request, "activities.html", status_code=status, active="activities", **context)
 
 
-def local_start(activity: object) -> dt.datetime | None:
+def local_start(activity: Activity) -> dt.datetime:
     """The start in the runner's local time where the file tells it (else UTC)."""
-    start = getattr(activity, "start", None)
-    offset = getattr(activity, "utc_offset_s", None)
-    return start + dt.timedelta(seconds=offset) if start and offset else start
+    offset = activity.utc_offset_s
+    return activity.start + dt.timedelta(seconds=offset) if offset else activity.start
 
 
-def sport_was_guessed(activity: object) -> bool:
-    """True when the importer had to guess the sport (the file named none)."""
-    try:
-        return bool(backends.call("activities", "is_guessed", activity))
-    except (backends.NotAvailable, AttributeError, TypeError):
-        return bool(getattr(activity, "sport_guessed", False))
+def _not_found(request: Request, activity_id: int) -> Response:
+    return render(
+        request, "error.html", status_code=404, message=f"No activity number {activity_id}."
+    )
 
 
 def _detail(
@@ -114,16 +117,10 @@ def _detail(
     sport_saved: bool = False,
 ) -> Response:
     try:
-        activity, unavailable = attempt(
-            lambda: backends.call("activities", "get_activity", get_db(request), activity_id)
-        )
-    except LookupError:  # KeyError/IndexError: no such activity
-        activity, unavailable = None, None
-    if activity is None and not unavailable:
-        return render(
-            request, "error.html", status_code=404, message=f"No activity number {activity_id}."
-        )
-    svgs = activity_charts(activity.series.columns, units(request)) if activity else []
+        activity = get_activity(get_db(request), activity_id)
+    except KeyError:
+        return _not_found(request, activity_id)
+    svgs = activity_charts(activity.series.columns, units(request))
     charts = [(chart_title(svg), svg) for svg in svgs]
     return render(
         request,
@@ -133,10 +130,10 @@ def _detail(
         activity=activity,
         activity_id=activity_id,
         charts=charts,
-        unavailable=unavailable,
-        guessed=sport_was_guessed(activity) if activity else False,
-        local_start=local_start(activity) if activity else None,
-        can_set_sport=backends.available("activities", "set_sport"),
+        unavailable=None,
+        guessed=is_guessed(activity),
+        local_start=local_start(activity),
+        can_set_sport=True,
         sports=SPORTS,
         run_sub_sports=RUN_SUB_SPORTS,
         sport_error=sport_error,
@@ -162,23 +159,32 @@ async def correct_sport(request: Request, activity_id: int) -> Response:
     if sport != "running":
         sub_sport = None  # the running types do not apply to other sports
     try:
-        await run_write(
-            request,
-            backends.call,
-            "activities",
-            "set_sport",
-            get_db(request),
-            activity_id,
-            sport,
-            sub_sport,
-        )
+        await run_write(request, set_sport, get_db(request), activity_id, sport, sub_sport)
     except LookupError:
-        return render(
-            request, "error.html", status_code=404, message=f"No activity number {activity_id}."
-        )
+        return _not_found(request, activity_id)
     except ValueError as exc:
         return _detail(request, activity_id, 422, sport_error=str(exc))
-    except backends.NotAvailable as exc:
-        return _detail(request, activity_id, 503, sport_error=f"Not available yet: {exc}.")
     request.app.state.cache.clear()  # weekly load counts runs by sport
     return RedirectResponse(f"/activities/{activity_id}?saved=1", status_code=303)
+
+
+@router.post("/activities/{activity_id}/delete", response_class=HTMLResponse)
+async def delete(request: Request, activity_id: int) -> Response:
+    """Delete an activity (its series and laps go with it; load recomputes); undo follows."""
+    try:
+        await run_write(request, delete_activity, get_db(request), activity_id)
+    except LookupError:
+        return _not_found(request, activity_id)
+    request.app.state.cache.clear()
+    return RedirectResponse(f"/activities?deleted={activity_id}", status_code=303)
+
+
+@router.post("/activities/{activity_id}/restore", response_class=HTMLResponse)
+async def restore(request: Request, activity_id: int) -> Response:
+    """Undo a delete."""
+    try:
+        await run_write(request, restore_activity, get_db(request), activity_id)
+    except LookupError:
+        return _not_found(request, activity_id)
+    request.app.state.cache.clear()
+    return RedirectResponse(f"/activities/{activity_id}", status_code=303)
