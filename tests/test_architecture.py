@@ -33,7 +33,7 @@ TABLE_OWNERS = {
     "strideback.store.activities": ("strideback.activities",),
     "strideback.store.coach": ("strideback.coach",),
     "strideback.store.form": ("strideback.form",),
-    "strideback.store.web": ("strideback.web",),
+    "strideback.store.web": ("strideback.web", "strideback.preferences"),
 }
 
 # Who may import the top-level shells at all.

@@ -22,10 +22,10 @@ from strideback.backup.legacy import restore_any
 from strideback.cli import app as cli_app
 from strideback.coach import service
 from strideback.domain import DiaryEntry
+from strideback.preferences import get_preferences, set_preference
 from strideback.store.activities import ActivityRow, ActivitySeries
 from strideback.store.db import close_all, data_dir, open_database
 from strideback.store.form import FormClipRow
-from strideback.web.prefs import get_preferences, set_preference
 
 REAL = [
     "Runalyze__Standard.fit",

@@ -1,5 +1,6 @@
-"""core_0002 (laps, sport_guessed) and core_0003 (deleted_at: soft delete) upgrade a core_0001 database with data, and downgrade,
-on SQLite and on a real PostgreSQL server; the service works on the upgraded schema."""
+"""core_0002 (laps, sport_guessed) and core_0003 (deleted_at: soft delete) upgrade a core_0001
+database with data, and downgrade, on SQLite and on a real PostgreSQL server; the service works
+on the upgraded schema."""
 
 from __future__ import annotations
 

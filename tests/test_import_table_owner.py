@@ -16,7 +16,7 @@ import strideback
 SRC = Path(strideback.__file__).parent
 TABLES = "strideback.store.activities"
 ALLOWED = ("strideback.activities.", "strideback.store.")
-PENDING = {"strideback.coach.service", "strideback.coach.backup"}
+PENDING: set[str] = set()
 
 
 def _module(path: Path) -> str:

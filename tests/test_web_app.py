@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from strideback.domain import DiaryEntry, Flag, WeekLoad
-from strideback.web import backends, create_app
+from strideback.web import create_app
 
 PAGES = ["/", "/diary", "/load", "/check", "/plan", "/activities", "/form", "/settings"]
 TODAY = dt.date(2026, 3, 18)
@@ -239,15 +239,7 @@ def fake_services(monkeypatch: pytest.MonkeyPatch):
         ("coach", "get_settings"): lambda db: {"units": "km", "pain_during_max": 3},
     }
 
-    real = backends.service_function
-
-    def fake(capability: str, name: str):
-        if (capability, name) in fakes:
-            return fakes[(capability, name)]
-        return real(capability, name)
-
-    monkeypatch.setattr(backends, "service_function", fake)
-    # The coach and load pages import their service functions directly (issue 8): fake those.
+    # The pages import their service functions directly (issue 8): fake those names.
     from strideback.web.routes import load as load_routes
     from strideback.web.routes import today as today_routes
 

@@ -24,11 +24,8 @@ PAGES = [
     "/exercises",
 ]  # fmt: skip
 HUGE = "99999999999999999999999"
-# Inline handlers in templates owned by other areas, to be moved to data attributes handled
-# by /static/app.js (data-submit-on-change, data-go-to): the integrator's list.
-PENDING_ELSEWHERE = {
-    "/activities": {"onchange"},  # activities.html: <select data-submit-on-change>
-}
+# Inline handlers still allowed per page (none: every handler is a data attribute for app.js).
+PENDING_ELSEWHERE: dict[str, set[str]] = {}
 
 
 @pytest.fixture()

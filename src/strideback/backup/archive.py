@@ -303,7 +303,7 @@ def restore_backup(
             summary.files = _move_files(staging, overwrite=mode != "merge")
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    from strideback.web.prefs import forget_cached_preferences
+    from strideback.preferences import forget_cached_preferences
 
     forget_cached_preferences()
     return summary

@@ -114,7 +114,7 @@ def check_plan_start(row: dict[str, Any], today: dt.date) -> None:
 
 
 def check_preference(row: dict[str, Any], today: dt.date) -> None:
-    from strideback.web.prefs import CHOICES
+    from strideback.preferences import CHOICES
 
     key, raw = row.get("key"), row.get("value")
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -25,7 +26,7 @@ def _hours(s: float) -> str:
     return f"{int(s // 3600)}:{int(s % 3600 // 60):02d}"
 
 
-def _week_json(w: WeekLoad) -> dict:
+def _week_json(w: WeekLoad) -> dict[str, Any]:
     data = dataclasses.asdict(w)
     data["week_start"] = w.week_start.isoformat()
     return data

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strideback.activities.queries import ActivitySummary
 from strideback.assess.questions import load_definition
 from strideback.backup.csvsafe import safe_cell
 from strideback.backup.validate import check_check, check_diary, check_plan_start
@@ -19,7 +20,6 @@ from strideback.domain import DiaryEntry
 from strideback.plan.ladder import _fixed_steps
 from strideback.plan.model import Plan
 from strideback.plan.rules import default_values, validate_changes
-from strideback.store.activities import ActivityRow
 
 FORMAT = "strideback-coach-backup"
 VERSION = 1
@@ -62,10 +62,10 @@ class Snapshot:
     activities: list[dict[str, Any]] = field(default_factory=list)
 
 
-def activity_summary(row: ActivityRow) -> dict[str, Any]:
+def activity_summary(row: ActivitySummary) -> dict[str, Any]:
     return {
         "id": row.id,
-        "start_time_utc": row.start_time.isoformat(),
+        "start_time_utc": row.start_time.astimezone(dt.UTC).replace(tzinfo=None).isoformat(),
         "sport": row.sport,
         "sub_sport": row.sub_sport,
         "distance_km": round(row.distance_m / 1000, 3) if row.distance_m else None,

@@ -14,10 +14,10 @@ from typing import Any, get_args
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from strideback.activities.queries import summary_in
 from strideback.assess.questions import load_definition
 from strideback.coach.history import local_day, runs_between
 from strideback.domain import SESSION_DONE, SWELLING, DiaryEntry, SessionDone
-from strideback.store.activities import ActivityRow
 from strideback.store.coach import DiaryRow
 from strideback.store.db import Database
 
@@ -88,8 +88,10 @@ def to_entry(row: DiaryRow) -> DiaryEntry:
 def _write(s: Session, entry: DiaryEntry) -> DiaryEntry:
     """Store `entry` as the whole day (validated already); link that day's run if none."""
     if entry.activity_id is not None:
-        if s.get(ActivityRow, entry.activity_id) is None:
-            raise ValueError(f"no activity with id {entry.activity_id} in the history")
+        try:
+            summary_in(s, entry.activity_id)
+        except KeyError:
+            raise ValueError(f"no activity with id {entry.activity_id} in the history") from None
     else:
         runs = runs_between(s, entry.day, entry.day)
         if runs:
@@ -167,10 +169,10 @@ def log_day(
 def log_from_activity(db: Database, activity_id: int, **fields: Any) -> DiaryEntry:
     """Create or fill the diary day of an imported run and link it (`log --from-activity`)."""
     with db.session() as s:
-        activity = s.get(ActivityRow, activity_id)
-        if activity is None:
-            raise ValueError(f"no activity with id {activity_id} in the history")
-        day = local_day(activity)
+        try:
+            day = local_day(summary_in(s, activity_id))
+        except KeyError:
+            raise ValueError(f"no activity with id {activity_id} in the history") from None
     fields.setdefault("done", "done")
     if fields.get("done") is None:
         fields["done"] = "done"

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 
 from strideback import DISCLAIMER
+from strideback.activities.queries import list_activities
 from strideback.assess.check import CheckIncomplete
 from strideback.assess.kujala import KujalaScore
 from strideback.assess.questions import Question
@@ -50,7 +51,6 @@ from strideback.coach.today import FIRST_RUN_NOTICE, todays_session
 from strideback.coach.views import CheckOutcome, PlanRestart, TodayView
 from strideback.exercises import Exercise, get_exercise, load_exercises
 from strideback.plan.model import Decision, Plan, PlanDay, Session
-from strideback.store.activities import ActivityRow
 from strideback.store.coach import CheckRow, DiaryRow, PlanStartRow, SettingRow
 from strideback.store.db import Database
 
@@ -109,14 +109,13 @@ def export_all(db: Database, folder: Path, today: dt.date | None = None) -> list
     with db.session() as s:
         starts = s.scalars(select(PlanStartRow).order_by(PlanStartRow.id)).all()
         overrides = {r.key: json.loads(r.value) for r in s.scalars(select(SettingRow)).all()}
-        activities = s.scalars(select(ActivityRow).order_by(ActivityRow.start_time)).all()
         snapshot = backup.Snapshot(
             checks=list_checks(db),
             diary=diary(db),
             settings=overrides,
             plan_starts=[backup.plan_start_json(p) for p in starts],
             plan=plan,
-            activities=[backup.activity_summary(a) for a in activities],
+            activities=[backup.activity_summary(a) for a in reversed(list_activities(db))],
         )
     return backup.write_snapshot(snapshot, Path(folder), today)
 

@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from strideback.form.model import JOINTS, Landmarks
+from strideback.procs import exit_when_parent_dies
 from strideback.video.annotate import Overlay, concat_videos
 from strideback.video.decode import (
     VideoError,
@@ -115,6 +116,7 @@ def _worker(
     = (file, size) is given) answer the parent's orders: "refine" runs pose on given frames
     of the chunk (from the preview frames kept meanwhile), "annotate" draws and encodes the
     chunk's part of the annotated video (the last order)."""
+    exit_when_parent_dies()  # no orphan worker if the analysing process is killed
     _quiet_native_logs(log_path)  # before mediapipe is imported
     import cv2
 

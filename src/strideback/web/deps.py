@@ -17,11 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from strideback import DISCLAIMER
 from strideback.coach.service import get_exercise, get_settings
 from strideback.plan.model import Session
+from strideback.preferences import get_preferences
 from strideback.store.db import Database
 from strideback.web import formatting
 from strideback.web.config import WebConfig
 from strideback.web.jobs import JobRunner
-from strideback.web.prefs import get_preferences
 from strideback.web.views import PainBands
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")

@@ -18,8 +18,8 @@ from strideback.backup import BackupError, export_backup
 from strideback.backup.archive import Mode
 from strideback.backup.legacy import restore_any
 from strideback.coach.service import get_settings, settings_catalogue, update_settings
+from strideback.preferences import CHOICES, get_preferences, set_preference
 from strideback.web.deps import get_config, get_db, render
-from strideback.web.prefs import CHOICES, get_preferences, set_preference
 from strideback.web.uploads import new_upload_folder, save_uploads
 
 router = APIRouter()

@@ -1,4 +1,4 @@
-"""Display preferences of the dashboard (units), stored in `web_preferences`."""
+"""Display preferences (units km/mi) in `web_preferences`, used by the dashboard and backups."""
 
 from __future__ import annotations
 
