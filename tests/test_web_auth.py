@@ -419,3 +419,22 @@ def test_serve_default_is_single_user_on_loopback(db_url: str, fake_uvicorn: lis
     ((app, kwargs),) = fake_uvicorn
     assert kwargs["host"] == "127.0.0.1" and app.state.clinic is False
     assert "NOT yet kept apart" not in result.output
+
+
+def test_serve_behind_a_proxy_answers_to_the_allowed_host_name(
+    db_url: str, fake_uvicorn: list
+) -> None:
+    refused = CliRunner().invoke(
+        cli_app, ["--db", db_url, "serve", "--allowed-host", "clinic.example.org"]
+    )
+    assert refused.exit_code == 2 and "needs --clinic" in refused.output
+    add_user(open_database(db_url), "boss", "admin", password=PASSWORD)
+    result = CliRunner().invoke(
+        cli_app, ["--db", db_url, "serve", "--clinic", "--allowed-host", "clinic.example.org"]
+    )
+    assert result.exit_code == 0, result.output
+    ((app, kwargs),) = fake_uvicorn
+    assert kwargs["host"] == "127.0.0.1"
+    with client_for(app, "https://clinic.example.org") as c:
+        assert c.get("/login").status_code == 200
+        assert c.get("/login", headers={"host": "evil.example"}).status_code == 400

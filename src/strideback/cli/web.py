@@ -39,6 +39,12 @@ def register(app: typer.Typer) -> None:
             "--secure-cookies",
             help="Mark the login cookie Secure (https only): use behind a TLS reverse proxy.",
         ),
+        allowed_host: list[str] = typer.Option(
+            [],
+            "--allowed-host",
+            help="A Host name the server answers to besides loopback (the name a TLS proxy "
+            "passes on, e.g. clinic.example.org); repeat for several.",
+        ),
     ) -> None:
         """Run the web dashboard: today, diary, load, check, plan, activities, form."""
         if host not in LOOPBACK and not clinic:
@@ -47,9 +53,12 @@ def register(app: typer.Typer) -> None:
                 "so it only listens on 127.0.0.1. Use --clinic (accounts on) to serve a network.",
                 2,
             )
+        if allowed_host and not clinic:
+            fail("--allowed-host serves other machines (through a proxy): it needs --clinic.", 2)
         import uvicorn
 
         from strideback.web import create_app
+        from strideback.web.app import LOOPBACK_HOSTS
 
         db = get_db()
         if clinic:
@@ -62,7 +71,10 @@ def register(app: typer.Typer) -> None:
                     2,
                 )
             err_console.print(f"[bold yellow]warning:[/] {NOT_ISOLATED_YET}", soft_wrap=True)
-        allowed = None if host in LOOPBACK else ["*"]
+        if allowed_host:
+            allowed: list[str] | None = [*LOOPBACK_HOSTS, *allowed_host]
+        else:
+            allowed = None if host in LOOPBACK else ["*"]
         web_app = create_app(
             db.url, allowed_hosts=allowed, clinic=clinic, secure_cookies=secure_cookies
         )
