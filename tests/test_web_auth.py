@@ -280,6 +280,9 @@ def test_roles_are_enforced(clinic_app, people: dict) -> None:
     with client_for(clinic_app) as admin:
         login(admin, "admin")
         assert admin.get("/runners").status_code == 403
+        for path in ["/", "/diary", "/plan", "/settings"]:  # admins act for no runner
+            r = admin.get(path)
+            assert r.status_code == 403 and "Admins manage accounts" in r.text, path
         users = admin.get("/users")
         assert users.status_code == 200 and "runner2" in users.text and "physio2" in users.text
 
@@ -438,3 +441,12 @@ def test_serve_behind_a_proxy_answers_to_the_allowed_host_name(
     with client_for(app, "https://clinic.example.org") as c:
         assert c.get("/login").status_code == 200
         assert c.get("/login", headers={"host": "evil.example"}).status_code == 400
+
+
+def test_web_backup_and_restore_are_closed_in_clinic_mode(clinic_app) -> None:
+    with client_for(clinic_app) as runner:
+        login(runner, "runner1")
+        assert runner.get("/settings").status_code == 200
+        for path in ["/settings/export", "/settings/restore"]:
+            r = post(runner, path)
+            assert r.status_code == 403 and "a backup holds every account" in r.text, path

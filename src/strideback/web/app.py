@@ -26,7 +26,7 @@ from strideback.store.db import data_dir, open_database
 from strideback.web.auth import LoginRequiredMiddleware
 from strideback.web.cache import ResultCache
 from strideback.web.config import clinic_from_env, load_config
-from strideback.web.deps import render
+from strideback.web.deps import render, runner_pages_guard
 from strideback.web.jobs import JobRunner
 from strideback.web.routes import activities, check, form, jobs, load, plan, settings
 from strideback.web.routes import auth as auth_routes
@@ -138,6 +138,8 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     protect = [Depends(csrf_protect)]
+    # The runner pages: in clinic mode, closed to admins (and no web backup): see the guard.
+    runner_pages = [Depends(runner_pages_guard), *protect]
     for router in (
         today_routes.router,
         activities.router,
@@ -148,7 +150,7 @@ def create_app(
         settings.router,
         jobs.router,
     ):
-        app.include_router(router, dependencies=protect)
+        app.include_router(router, dependencies=runner_pages)
     if clinic:
         app.include_router(auth_routes.router, dependencies=protect)
         app.include_router(users_routes.router, dependencies=protect)

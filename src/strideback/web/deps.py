@@ -128,6 +128,34 @@ def acting_runner(request: Request) -> User | None:
     return runner
 
 
+# Whole-database backups hold every account (password hashes included) and a restore would
+# replace them: not from the web while runners share one database (clinic mode).
+CLINIC_CLOSED_PATHS = frozenset({"/settings/export", "/settings/restore"})
+
+
+def runner_pages_guard(request: Request) -> None:
+    """Router dependency of the runner pages (Today, Diary, ... Settings) in clinic mode.
+
+    An admin manages accounts and acts for no runner: 403 there. The web backup and restore
+    are closed to everyone in clinic mode (the CLI on the server still has them).
+    """
+    if not clinic_mode(request):
+        return
+    user = require_user(request)
+    if user.role == "admin":
+        raise HTTPException(
+            status_code=403,
+            detail="Admins manage accounts (Users page); runners' pages are for runners and "
+            "their clinicians.",
+        )
+    if request.url.path in CLINIC_CLOSED_PATHS:
+        raise HTTPException(
+            status_code=403,
+            detail="Backup and restore from the web are off in clinic mode: a backup holds "
+            "every account. Use `strideback export` / `strideback restore` on the server.",
+        )
+
+
 def get_config(request: Request) -> WebConfig:
     config: WebConfig = request.app.state.config
     return config
