@@ -153,6 +153,10 @@ def test_login_sets_a_server_side_session_cookie(clinic_app, people: dict) -> No
         cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
         assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
         assert "Secure" not in cookie  # plain http on loopback, no --secure-cookies
+        # The CSRF token is renewed with the session (a fresh one comes with the next page).
+        assert any(
+            h.startswith("sb_csrf=") and "Max-Age=0" in h for h in r.headers.get_list("set-cookie")
+        )
         token = c.cookies.get(SESSION_COOKIE)
         assert token and len(token) >= 40
         with people["db"].session() as s:
@@ -231,6 +235,19 @@ def test_session_expires_after_idle_time(clinic_app, clock: dict) -> None:
         clock["now"] += SESSION_IDLE + dt.timedelta(minutes=1)
         r = c.get("/")
         assert r.status_code == 303 and r.headers["location"] == "/login"
+
+
+def test_ended_sessions_are_cleared_out_at_the_next_login(
+    clinic_app, clock: dict, people: dict
+) -> None:
+    with client_for(clinic_app) as c:
+        login(c, "runner1")
+    clock["now"] = START + SESSION_IDLE + dt.timedelta(minutes=1)
+    with client_for(clinic_app) as c:
+        login(c, "physio")
+    with people["db"].session() as s:
+        owners = list(s.scalars(select(SessionRow.user_id)))
+    assert owners == [people["physio"].id]
 
 
 def test_session_expires_after_its_absolute_age(clinic_app, clock: dict) -> None:
@@ -360,6 +377,7 @@ def test_acting_runner_for_each_role(clinic_app, people: dict) -> None:
         r = post(physio, f"/runners/{people['r1'].id}")
         assert r.status_code == 303 and r.headers["location"] == "/"
         assert physio.get("/_probe/acting").json() == {"user": "physio", "runner": "runner1"}
+        assert 'data-testid="acting-for"' in physio.get("/runners").text
         # Once the runner is no longer assigned to this clinician, the choice stops working.
         with people["db"].session() as s:
             s.execute(

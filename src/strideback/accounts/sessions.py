@@ -13,9 +13,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from strideback.accounts.model import (
+    SESSION_IDLE,
     SESSION_MAX_AGE,
     SESSION_TOUCH_EVERY,
     User,
@@ -51,10 +52,13 @@ def start_session(
     with db.session() as s:
         if replacing:
             s.execute(delete(SessionRow).where(SessionRow.token_hash == token_hash(replacing)))
-        # The user's sessions past their absolute age go now (idle ones go when next seen).
+        # Sessions that have ended (anyone's) are cleared out here, so the table stays small.
         s.execute(
             delete(SessionRow).where(
-                SessionRow.user_id == user_id, SessionRow.created_at <= now - SESSION_MAX_AGE
+                or_(
+                    SessionRow.created_at <= now - SESSION_MAX_AGE,
+                    SessionRow.last_seen_at <= now - SESSION_IDLE,
+                )
             )
         )
         s.add(

@@ -227,11 +227,24 @@ def attempt(func: Callable[[], T]) -> tuple[T | None, str | None]:
     return func(), None
 
 
+def _acting_for_label(request: Request) -> str | None:
+    """For a clinician: the name of the runner they are working on (shown in the header)."""
+    user = current_user(request)
+    if user is None or user.role != "clinician":
+        return None
+    try:
+        runner = acting_runner(request)
+    except HTTPException:
+        return None
+    return runner.display_name if runner is not None else None
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("units", units(request))
     context["csrf_token"] = request.state.csrf_token
     context["clinic"] = clinic_mode(request)
     context["current_user"] = current_user(request)
+    context["acting_for"] = _acting_for_label(request)
     context["active"] = context.get("active", template.split(".")[0])
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
