@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -13,10 +14,12 @@ from strideback.accounts.service import (
     add_user,
     authenticate,
     create_invite,
+    invited_user,
     list_users,
     reset_password,
 )
 from strideback.cli import app
+from strideback.store.db import open_database
 
 NOW = dt.datetime(2026, 12, 1, 12, 0)
 GOOD = "correct horse battery"
@@ -105,6 +108,8 @@ def test_users_cli_add_list_reset(db_url: str) -> None:
     result = runner.invoke(app, ["--db", db_url, "users", "add", "physio", "--role", "clinician"])
     assert result.exit_code == 0, result.output
     assert "invite code" in result.output
+    code = re.search(r"/invite/([\w-]+)", result.output)
+    assert code and invited_user(open_database(db_url), code.group(1)) is not None
     listed = runner.invoke(app, ["--db", db_url, "users", "list"])
     assert "physio" in listed.output and "(invited)" in listed.output
     bad = runner.invoke(app, ["--db", db_url, "users", "add", "x y"])
