@@ -127,6 +127,7 @@ def test_every_page_needs_a_login_except_the_public_ones(clinic_app) -> None:
         # An API/JSON call and an htmx call get 401, not a login page.
         api = c.get("/jobs/1", headers={"accept": "application/json"})
         assert api.status_code == 401 and api.json() == {"detail": "Please log in first."}
+        assert c.get("/api/jobs/1").status_code == 401  # an API path, whatever it accepts
         hx = c.get(
             "/jobs/1",
             headers={"hx-request": "true", "hx-current-url": "http://127.0.0.1/activities"},

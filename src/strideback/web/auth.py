@@ -76,6 +76,8 @@ def _wants_page(scope: Scope) -> bool:
     """A browser navigating to a page (not htmx, not an API call)."""
     if scope["method"] not in ("GET", "HEAD") or _header(scope, b"hx-request") == "true":
         return False
+    if scope["path"].startswith("/api/"):
+        return False
     accept = _header(scope, b"accept")
     return not accept or "text/html" in accept or ("*/*" in accept and "json" not in accept)
 
