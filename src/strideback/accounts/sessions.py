@@ -100,13 +100,6 @@ def end_session(db: Database, token: str | None) -> None:
         s.execute(delete(SessionRow).where(SessionRow.token_hash == token_hash(token)))
 
 
-def end_user_sessions(db: Database, user_id: int) -> int:
-    """End every session of a user (password reset, account disabled); how many ended."""
-    with db.session() as s:
-        result = s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
-        return int(getattr(result, "rowcount", 0) or 0)
-
-
 def set_acting_runner(db: Database, session_id: int, runner_id: int | None) -> None:
     """Remember which runner a clinician works on in this session (checked by the caller)."""
     with db.session() as s:
