@@ -5,13 +5,12 @@ No page breaks the Content-Security-Policy on the way."""
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from test_web_browser import _free_port, browser, chromium_path, shot  # noqa: F401 (fixtures)
+from conftest import live_server
+from test_web_browser import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -20,7 +19,6 @@ ADMIN_PASSWORD = "admin password 123"
 
 @pytest.fixture(scope="module")
 def clinic_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
 
     from strideback.accounts.service import add_user
     from strideback.store.db import open_database
@@ -32,17 +30,8 @@ def clinic_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{home / 'clinic.sqlite3'}"
     add_user(open_database(url), "admin", "admin", password=ADMIN_PASSWORD)
     app = create_app(url, jobs_in_processes=False, clinic=True)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=15)
+    with live_server(app) as url:
+        yield url
     if old_home is None:
         os.environ.pop("STRIDEBACK_HOME", None)
     else:
@@ -75,7 +64,7 @@ def _set_password(page, link: str, password: str) -> None:  # type: ignore[no-un
     assert "password is set" in page.locator("[data-testid=login-notice]").inner_text()
 
 
-def test_admin_clinician_runner_invite_chain(clinic_server: str, browser) -> None:  # noqa: F811
+def test_admin_clinician_runner_invite_chain(clinic_server: str, browser) -> None:
     base = clinic_server
     violations: list[str] = []
 

@@ -15,8 +15,6 @@ import gzip
 import io
 import os
 import re
-import socket
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -24,21 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, missing_resource
+from conftest import REPO_ROOT, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 DAY0 = dt.date(2026, 3, 2)  # the test clock's first day (a Monday)
 PHONE = {"width": 390, "height": 844}
@@ -56,12 +43,6 @@ STRAVA_FILES = [
     ("4103", "Strava zwift ride", "Virtual Ride", "GoldenCheetah__14582164182.fit.gz"),
     ("4104", "Strava river run", "Run", "GoldenCheetah__Move_2014_01_16_19_48_44.gpx"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def synthetic_gpx(folder: Path) -> list[Path]:
@@ -125,15 +106,7 @@ def strava_export(activities_dir: Path, synthetic: list[Path], path: Path) -> di
 
 
 @pytest.fixture(scope="module")
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        missing_resource(f"{CHROMIUM} not found (apt-get install chromium)")
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    import uvicorn
 
     home = tmp_path_factory.mktemp("web-home")
     old_home = os.environ.get("STRIDEBACK_HOME")
@@ -144,31 +117,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     app = create_app(
         f"sqlite:///{home / 'web.sqlite3'}", jobs_in_processes=True, today=lambda: clock["day"]
     )
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "clock": clock, "home": home}
-    srv.should_exit = True
-    thread.join(timeout=15)
+    with live_server(app) as url:
+        yield {"url": url, "clock": clock, "home": home}
     if old_home is None:
         os.environ.pop("STRIDEBACK_HOME", None)
     else:
         os.environ["STRIDEBACK_HOME"] = old_home
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def shot(page, name: str) -> None:

@@ -6,65 +6,31 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import missing_resource
+from conftest import live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 DAY0 = dt.date(2026, 3, 2)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        missing_resource(f"{CHROMIUM} not found (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[dict]:
     """A real server on a free port, a fresh database and a test clock, per test."""
-    import uvicorn
-
     from strideback.store.db import open_database
     from strideback.web import create_app
 
     old_home = os.environ.get("STRIDEBACK_HOME")
     os.environ["STRIDEBACK_HOME"] = str(tmp_path)
-    url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
+    db_url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
     clock = {"day": DAY0}
-    app = create_app(url, jobs_in_processes=False, today=lambda: clock["day"])
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "clock": clock, "db": open_database(url)}
-    srv.should_exit = True
-    thread.join(timeout=15)
+    app = create_app(db_url, jobs_in_processes=False, today=lambda: clock["day"])
+    with live_server(app) as url:
+        yield {"url": url, "clock": clock, "db": open_database(db_url)}
     if old_home is None:
         os.environ.pop("STRIDEBACK_HOME", None)
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from test_web_browser import browser, chromium_path, server  # noqa: F401 (fixtures)
+from test_web_browser import server  # noqa: F401 (the shared live-server fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import httpx
 import psutil
 import pytest
 
+from conftest import free_port
 from strideback.procs import exit_when_parent_dies, parent_is_gone
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,14 +33,8 @@ time.sleep(60)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(tmp_path: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, STRIDEBACK_HOME=str(tmp_path / "home"))
     env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("STRIDEBACK_WEB_JOBS", None)
