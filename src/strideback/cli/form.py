@@ -98,12 +98,14 @@ def _print_result(result) -> None:  # type: ignore[no-untyped-def]
     from rich.markup import escape
     from rich.table import Table
 
+    from strideback.plan.wording import plain_words  # no internal references for the runner
+
     console.print(f"[bold]Form clip {result.id}[/] ({result.view} view) -> {result.out_dir}")
     for c in result.quality:
         mark = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]fail[/]"}[
             c["status"]
         ]
-        console.print(f"  {mark} {c['message']}")
+        console.print(f"  {mark} {escape(plain_words(c['message']))}")
     table = Table(show_lines=True, expand=True)
     table.add_column("metric", ratio=2)
     table.add_column("median (IQR)", ratio=2)
@@ -115,14 +117,14 @@ def _print_result(result) -> None:  # type: ignore[no-untyped-def]
         value = f"{m['value']:.3g} {m['unit']}" if measurable else "-"
         if measurable and m["spread"] is not None:
             value += f" ({m['spread']:.2g})"
-        finding = escape(m.get("finding") or "")
+        finding = escape(plain_words(m.get("finding") or ""))
         if m.get("attention"):
             finding = f"[bold yellow]{finding}[/]"
         table.add_row(m["label"], value, m["confidence"], finding)
         if m.get("suggestion"):
             exercises = ", ".join(m.get("exercises") or [])
             suggestions.append(
-                f"[bold]{escape(m['label'])}:[/] {escape(m['suggestion'])}"
+                f"[bold]{escape(m['label'])}:[/] {escape(plain_words(m['suggestion']))}"
                 + (f" Exercises: {escape(exercises)}." if exercises else "")
             )
     console.print(table)

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from strideback import DISCLAIMER
 from strideback.form.model import FormAnalysis
 from strideback.form.reference import load_reference
+from strideback.plan.wording import plain_output
 
 TEMPLATE = "report_template.html"
 PER_STEP_CHARTS = ("step_time", "contact_time", "knee_flexion_contact", "knee_flexion_peak",
@@ -106,7 +107,9 @@ def render_report(
     backend: str,
 ) -> Path:
     env = Environment(
-        loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html"])
+        loader=FileSystemLoader(Path(__file__).parent),
+        autoescape=select_autoescape(["html"]),
+        finalize=plain_output,  # no internal references in what the runner reads
     )
     html = env.get_template(TEMPLATE).render(
         video_name=video_name,

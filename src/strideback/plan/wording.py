@@ -19,7 +19,7 @@ _SPACES = re.compile(r"\s+([.,;:])")
 
 def plain_words(text: str) -> str:
     """`text` without references to internal documents ("evidence.md §5e", "§3a")."""
-    if not text:
+    if not text or ("§" not in text and "evidence.md" not in text):
         return text
     out = _GROUP.sub("", text)
     out = _BARE.sub("", out)
@@ -28,3 +28,13 @@ def plain_words(text: str) -> str:
     out = re.sub(r"[:;,]\s*(?=\.|$)", "", out)
     out = re.sub(r"\(\s*\)", "", out)
     return re.sub(r"[ \t]{2,}", " ", out).strip()
+
+
+def plain_output(value: object) -> object:
+    """Jinja `finalize` hook: every string a template prints goes through `plain_words`.
+
+    Markup (already-built HTML such as the exercise figures) is passed through untouched.
+    """
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return plain_words(value)
+    return value

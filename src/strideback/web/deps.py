@@ -20,6 +20,7 @@ from strideback.accounts.service import get_user
 from strideback.accounts.sessions import LiveSession
 from strideback.coach.service import get_exercise, get_settings
 from strideback.plan.model import Session
+from strideback.plan.wording import plain_output
 from strideback.preferences import get_preferences
 from strideback.store.db import Database
 from strideback.web import formatting
@@ -30,6 +31,8 @@ from strideback.web.views import PainBands
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.auto_reload = False  # templates ship with the package: no stat() per render
+# Nothing a runner reads points to internal notes: every printed string is put in plain words.
+templates.env.finalize = plain_output
 templates.env.globals.update(fmt=formatting, disclaimer=DISCLAIMER)
 _CLI_LOG_HINT = re.compile(r" (with|log) `strideback log --[\w-]+ N`")
 _CLI_PAGES = {
