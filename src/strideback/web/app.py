@@ -27,7 +27,7 @@ from strideback.web.cache import ResultCache
 from strideback.web.config import load_config
 from strideback.web.deps import render
 from strideback.web.jobs import JobRunner
-from strideback.web.routes import activities, check, form, jobs, load, plan, settings
+from strideback.web.routes import activities, check, form, jobs, load, plan, report, settings
 from strideback.web.routes import today as today_routes
 from strideback.web.security import (
     SECURITY_HEADERS,
@@ -130,6 +130,7 @@ def create_app(
         form.router,
         settings.router,
         jobs.router,
+        report.router,
     ):
         app.include_router(router, dependencies=protect)
 
