@@ -177,6 +177,14 @@ def test_form_metrics_only_good_ones_are_findings(db) -> None:
     assert "the knee is blurred" in text and "limited" in text and "not measurable" in text
 
 
+def test_the_chart_note_follows_the_clinician_s_pain_setting(db) -> None:
+    service.run_check(db, answers(), START)
+    service.log_day(db, DiaryEntry(START, pain_during=2, done="done"))
+    assert "3/10, the pain allowed during activity" in pdf_text(progress_report_pdf(db, START))
+    service.update_settings(db, {"pain_ok_max": 5})
+    assert "5/10, the pain allowed during activity" in pdf_text(progress_report_pdf(db, START))
+
+
 def test_the_meaningful_change_is_ten_points() -> None:
     from strideback.assess.kujala import KujalaScore
 

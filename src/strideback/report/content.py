@@ -111,6 +111,7 @@ class ProgressReport:
     weeks: list[WeekRow] = field(default_factory=list)
     kujala: list[KujalaRow] = field(default_factory=list)
     kujala_mcid: int = 10
+    pain_ok_max: int = 3  # the pain allowed during activity (a clinician setting)
     diary: DiarySummary | None = None
     form: FormSummary | None = None
     exercises: list[ExerciseCard] = field(default_factory=list)
@@ -246,6 +247,7 @@ def build_report(
     clip: tuple[dict[str, dict[str, Any]], dt.date | None, str] | None,
     lookup: Callable[[str], Exercise],
     kujala_mcid: int,
+    pain_ok_max: int,
     disclaimer: str,
     runner: str = "",
 ) -> ProgressReport:
@@ -260,6 +262,7 @@ def build_report(
         period_end=today,
         disclaimer=disclaimer,
         kujala_mcid=kujala_mcid,
+        pain_ok_max=pain_ok_max,
     )
     if not has_check and not entries and not any(w.distance_m for w in load) and clip is None:
         report.empty = True

@@ -46,8 +46,12 @@ def _styles() -> dict[str, ParagraphStyle]:
     body = ParagraphStyle("body", parent=base["BodyText"], fontName=FONT, fontSize=9.5, leading=13)
     return {
         "title": ParagraphStyle("title", parent=base["Title"], fontName=BOLD, fontSize=18),
-        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=BOLD, fontSize=13),
-        "h3": ParagraphStyle("h3", parent=base["Heading3"], fontName=BOLD, fontSize=10.5),
+        "h2": ParagraphStyle(
+            "h2", parent=base["Heading2"], fontName=BOLD, fontSize=13, keepWithNext=1
+        ),
+        "h3": ParagraphStyle(
+            "h3", parent=base["Heading3"], fontName=BOLD, fontSize=10.5, keepWithNext=1
+        ),
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=8, leading=10.5),
         "box": ParagraphStyle(
@@ -82,7 +86,7 @@ def _table(rows: list[list[str]], widths: list[float]) -> Table:
     return table
 
 
-def chart_png(weeks: list[WeekRow]) -> bytes:
+def chart_png(weeks: list[WeekRow], pain_ok_max: float = 3) -> bytes:
     """Weekly running km (bars) and the week's worst pain (line, 0–10)."""
     fig = Figure(figsize=(7.0, 2.6), dpi=150)
     ax = fig.add_subplot()
@@ -97,7 +101,7 @@ def chart_png(weeks: list[WeekRow]) -> bytes:
                   label="worst pain")  # fmt: skip
     pain.set_ylim(0, 10)
     pain.set_ylabel("worst pain (0–10)")
-    pain.axhline(3, color="#b3261e", linewidth=0.6, linestyle=":")
+    pain.axhline(pain_ok_max, color="#b3261e", linewidth=0.6, linestyle=":")
     fig.tight_layout()
     out = io.BytesIO()
     fig.savefig(out, format="png")
@@ -147,10 +151,12 @@ def _load(r: ProgressReport) -> list[Flowable]:
     out: list[Flowable] = [_p("Pain over load", "h2")]
     if not r.weeks:
         return []
-    out.append(Image(io.BytesIO(chart_png(r.weeks)), width=WIDTH, height=WIDTH * 2.6 / 7.0))
-    out.append(_p("Bars: running km per week (imported activities). Line: the worst pain "
-                  "logged that week (0–10); the dotted line is 3/10, the pain allowed during "
-                  "activity by default.", "small"))  # fmt: skip
+    out.append(
+        Image(io.BytesIO(chart_png(r.weeks, r.pain_ok_max)), width=WIDTH, height=WIDTH * 2.6 / 7.0)
+    )
+    out.append(_p(f"Bars: running km per week (imported activities). Line: the worst pain "
+                  f"logged that week (0–10); the dotted line is {r.pain_ok_max}/10, the pain "
+                  "allowed during activity.", "small"))  # fmt: skip
     return out
 
 

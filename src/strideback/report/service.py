@@ -10,11 +10,11 @@ import datetime as dt
 from typing import Any
 
 from strideback import DISCLAIMER
-from strideback.assess.questions import load_definition
 from strideback.coach.service import (
     current_plan,
     diary,
     get_exercise,
+    get_settings,
     kujala_history,
     list_checks,
     todays_session,
@@ -46,6 +46,7 @@ def progress_report(
         raise ValueError(f"weeks must be between 1 and {MAX_WEEKS}, got {weeks}")
     first = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=weeks - 1)
     plan = current_plan(db, today)
+    settings = get_settings(db)
     return build_report(
         today=today,
         weeks=weeks,
@@ -57,7 +58,8 @@ def progress_report(
         has_check=bool(list_checks(db)),
         clip=_latest_clip(db),
         lookup=get_exercise,
-        kujala_mcid=load_definition().kujala_mcid,
+        kujala_mcid=int(settings["kujala_mcid"]),
+        pain_ok_max=int(settings["pain_ok_max"]),
         disclaimer=DISCLAIMER,
         runner=runner,
     )
