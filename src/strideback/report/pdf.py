@@ -93,6 +93,10 @@ def chart_png(weeks: list[WeekRow], pain_ok_max: float = 3) -> bytes:
     x = list(range(len(weeks)))
     ax.bar(x, [w.run_km for w in weeks], color="#7fa7c9", label="running km")
     ax.set_ylabel("running km per week")
+    ax.set_ylim(0, max([5.0, *(w.run_km * 1.15 for w in weeks)]))
+    if not any(w.run_km for w in weeks):
+        ax.text(0.5, 0.5, "no running imported in these weeks", transform=ax.transAxes,
+                ha="center", va="center", color="#555555", fontsize=8)  # fmt: skip
     ax.set_xticks(x, [w.week_start.strftime("%d %b") for w in weeks], fontsize=7, rotation=45)
     pain = ax.twinx()
     points = [(i, w.worst_pain) for i, w in enumerate(weeks) if w.worst_pain is not None]
