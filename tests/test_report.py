@@ -20,6 +20,7 @@ from strideback.assess.questions import load_definition
 from strideback.cli import app as cli_app
 from strideback.coach import service
 from strideback.domain import DiaryEntry
+from strideback.form.model import Metric
 from strideback.report.content import kujala_rows
 from strideback.report.service import progress_report, progress_report_pdf
 from strideback.store.form import FormClipRow
@@ -153,14 +154,18 @@ def test_no_data_at_all_says_to_start_with_the_check(db) -> None:
 
 def test_form_metrics_only_good_ones_are_findings(db) -> None:
     service.run_check(db, answers(), START)
+    # The stored shape of a real analysis (Metric.to_dict), one of each confidence.
     metrics = {
-        "cadence": {"label": "Cadence", "unit": "steps/min", "value": 168.4,
-                    "confidence": "good", "reason": "", "finding": "Cadence is in range."},
-        "knee_flexion_contact": {"label": "Knee bend at contact", "unit": "deg", "value": 9.0,
-                                 "confidence": "limited", "reason": "the knee is blurred",
-                                 "finding": "Knee bend looks low."},
-        "pelvic_drop": {"label": "Pelvic drop", "unit": "deg", "value": None,
-                        "confidence": "not measurable", "reason": "side view"},
+        m.name: m.to_dict()
+        for m in (
+            Metric("cadence", "Cadence", 168.4, "steps/min", n=14, confidence="good",
+                   finding="Cadence is in range."),
+            Metric("knee_flexion_contact", "Knee bend at contact", 9.0, "deg", n=6,
+                   confidence="limited", reason="the knee is blurred",
+                   finding="Knee bend looks low."),
+            Metric("pelvic_drop", "Pelvic drop", None, "deg", confidence="not measurable",
+                   reason="side view"),
+        )
     }  # fmt: skip
     with db.session() as s:
         s.add(FormClipRow(recorded_on=START, video_path="/clip.mp4", video_sha256="0" * 64,
