@@ -97,12 +97,15 @@ def chart_png(weeks: list[WeekRow], pain_ok_max: float = 3) -> bytes:
     if not any(w.run_km for w in weeks):
         ax.text(0.5, 0.5, "no running imported in these weeks", transform=ax.transAxes,
                 ha="center", va="center", color="#555555", fontsize=8)  # fmt: skip
-    ax.set_xticks(x, [w.week_start.strftime("%d %b") for w in weeks], fontsize=7, rotation=45)
+    every = max(1, len(weeks) // 16)  # at most about 16 dates under the bars
+    ticks = x[::every]
+    ax.set_xticks(ticks, [weeks[i].week_start.strftime("%d %b %y") for i in ticks],
+                  fontsize=7, rotation=45)  # fmt: skip
     pain = ax.twinx()
     points = [(i, w.worst_pain) for i, w in enumerate(weeks) if w.worst_pain is not None]
     if points:
         pain.plot([i for i, _ in points], [p for _, p in points], "o-", color="#b3261e",
-                  label="worst pain")  # fmt: skip
+                  markersize=5 if len(weeks) <= 26 else 2, label="worst pain")  # fmt: skip
     pain.set_ylim(0, 10)
     pain.set_ylabel("worst pain (0–10)")
     pain.axhline(pain_ok_max, color="#b3261e", linewidth=0.6, linestyle=":")
