@@ -121,12 +121,14 @@ def test_manifest_lists_versions_counts_and_checksums(db, tmp_path, activities_d
         for info in manifest["tables"].values():
             assert hashlib.sha256(zf.read(info["file"])).hexdigest() == info["sha256"]
         assert manifest["tables"]["activities"]["rows"] == 1
-        assert "web_jobs" not in manifest["tables"]
+        for ephemeral in ("web_jobs", "accounts_sessions", "accounts_login_failures"):
+            assert ephemeral not in manifest["tables"]  # job progress and login state stay out
         assert manifest["content_sha256"] == content_checksum(manifest["tables"], manifest["files"])
     # Every table of the schema is in the backup: new tables are included by construction.
     from strideback.store.models import Base
 
-    assert set(manifest["tables"]) == set(Base.metadata.tables) - {"web_jobs"}
+    excluded = {"web_jobs", "accounts_sessions", "accounts_login_failures"}
+    assert set(manifest["tables"]) == set(Base.metadata.tables) - excluded
 
 
 def test_videos_only_on_request(db, tmp_path, activities_dir) -> None:

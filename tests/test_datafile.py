@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from strideback.datafile import DataFileError, load_yaml, require_keys
+from strideback.datafile import DataFileError, load_yaml
 
 
 class Rule(BaseModel):
@@ -36,8 +36,3 @@ def test_broken_yaml_and_missing_file(tmp_path: Path) -> None:
         load_yaml(bad)
     with pytest.raises(DataFileError, match="gone.yaml: cannot read"):
         load_yaml(tmp_path / "gone.yaml")
-
-
-def test_require_keys_names_the_missing_key(tmp_path: Path) -> None:
-    with pytest.raises(DataFileError, match="x.yaml: item 2: missing citation"):
-        require_keys(tmp_path / "x.yaml", "item 2", {"value": 1}, ("value", "citation"))

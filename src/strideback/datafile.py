@@ -49,12 +49,3 @@ def load_yaml(path: Path, schema: type[T] | None = None) -> T | Any:
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise DataFileError(f"{path.name}: {_where(first['loc'])}: {first['msg']}{more}") from exc
-
-
-def require_keys(path: Path, where: str, item: Any, keys: tuple[str, ...]) -> None:
-    """For hand-validated files: raise DataFileError when `item` lacks one of `keys`."""
-    if not isinstance(item, dict):
-        raise DataFileError(f"{path.name}: {where}: expected a mapping")
-    missing = [key for key in keys if key not in item]
-    if missing:
-        raise DataFileError(f"{path.name}: {where}: missing {', '.join(missing)}")

@@ -21,10 +21,6 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return False
 
 
-def needs_rehash(stored_hash: str) -> bool:
-    return _HASHER.check_needs_rehash(stored_hash)
-
-
 @cache
 def dummy_hash() -> str:
     """A hash to verify against when the username is unknown, so both cases take as long."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from fitdecode import profile
 
 from strideback.activities.arrays import Array
@@ -112,10 +111,6 @@ class FitContent:
     @property
     def n_records(self) -> int:
         return len(self.records.get("timestamp", ()))
-
-
-def empty_records() -> dict[str, Array]:
-    return {name: np.empty(0) for name in RECORD_FIELDS}
 
 
 def local_offset(timestamp_s: float | None, local_timestamp_s: float | None) -> int | None:

@@ -42,8 +42,3 @@ def score_kujala(
         raise ValueError(f"Kujala needs all 13 items; missing: {', '.join(missing)}")
     items = {q.id: _points(q, answers[q.id]) for q in defn.kujala_items}
     return KujalaScore(total=sum(items.values()), items=items, taken_on=taken_on)
-
-
-def meaningful_gain(first: KujalaScore, later: KujalaScore, mcid: int) -> bool:
-    """Has the score improved by at least the minimal clinically important difference?"""
-    return later.total - first.total >= mcid

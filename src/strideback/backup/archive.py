@@ -43,7 +43,9 @@ FORMAT = "strideback-backup"
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 # Not part of a backup: progress rows of background jobs (they belong to a running server).
-EXCLUDED_TABLES = frozenset({"web_jobs"})
+# Not part of a backup: job progress, and login state that must never travel (sessions, the
+# failed-login log used for throttling).
+EXCLUDED_TABLES = frozenset({"web_jobs", "accounts_sessions", "accounts_login_failures"})
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".webm", ".mkv")
 # A backup is read member by member; these keep a hostile zip from filling memory or disk.
 MAX_MEMBERS = 200_000

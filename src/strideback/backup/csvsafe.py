@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,9 +35,3 @@ def write_rows(out: TextIO, fields: list[str], rows: Iterable[dict[str, Any]]) -
         writer.writerow({k: safe_cell(v) for k, v in row.items()})
         n += 1
     return n
-
-
-def write_csv(path: Path, fields: list[str], rows: Iterable[dict[str, Any]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        write_rows(fh, fields, rows)
-    return path

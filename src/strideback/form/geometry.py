@@ -36,13 +36,6 @@ def inclination(top: FloatArray, bottom: FloatArray, forward: int) -> FloatArray
     return out
 
 
-def segment_tilt(left: FloatArray, right: FloatArray) -> FloatArray:
-    """Angle (deg) of the line between two points from horizontal, + when `left` is lower."""
-    d = left - right
-    out: FloatArray = np.degrees(np.arctan2(d[:, 1], np.abs(d[:, 0])))
-    return out
-
-
 def fill_gaps(x: FloatArray, max_gap: int = 5) -> FloatArray:
     """Linear interpolation over NaN runs up to `max_gap` samples (longer gaps stay NaN)."""
     x = np.asarray(x, dtype=float).copy()

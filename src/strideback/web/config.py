@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from strideback.datafile import load_yaml
 
 CONFIG_FILE = Path(__file__).with_name("web.yaml")
+CLINIC_ENV = "STRIDEBACK_CLINIC"
+
+
+def clinic_from_env() -> bool:
+    """Clinic mode (accounts on) when STRIDEBACK_CLINIC is 1/true/yes/on."""
+    return os.environ.get(CLINIC_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class ConfigError(ValueError):
 @lru_cache(maxsize=4)
 def load_config(path: Path = CONFIG_FILE) -> WebConfig:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path)  # the one loader; its errors name the file
         uploads_raw = raw["uploads"]
         uploads = {
             kind: UploadRule(
@@ -70,5 +77,5 @@ def load_config(path: Path = CONFIG_FILE) -> WebConfig:
             activities_per_page=int(raw["pages"]["activities_per_page"]),
             load_weeks=int(raw["pages"]["load_weeks"]),
         )
-    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # DataFileError is a ValueError
         raise ConfigError(f"{path}: bad dashboard settings file ({exc!r})") from exc

@@ -85,12 +85,6 @@ class CsrfSigner:
         return hmac.compare_digest(mac, self._mac(nonce))
 
 
-def csrf_token_for(request: Request) -> str:
-    """The token this request's page should embed (set in the cookie by the middleware)."""
-    token: str = request.state.csrf_token
-    return token
-
-
 async def csrf_protect(request: Request) -> None:
     """Router dependency: refuse any unsafe request without a matching, signed token."""
     if request.method in SAFE_METHODS:
