@@ -52,3 +52,30 @@ def test_report_pdf_bad_weeks_is_a_clear_error_not_a_500(db_url: str) -> None:
         res = client.get("/report.pdf?weeks=0")
     assert res.status_code == 422
     assert "weeks" in res.text and "Traceback" not in res.text
+
+
+def test_clinic_mode_report_is_for_the_runner_and_clinician_not_anonymous_or_admin(
+    db_url: str, db
+) -> None:
+    from strideback.accounts.service import add_user
+    from test_web_auth import PASSWORD, client_for, login
+
+    add_user(db, "admin", "admin", password=PASSWORD)
+    physio = add_user(db, "physio", "clinician", password=PASSWORD)
+    add_user(db, "runner1", "runner", password=PASSWORD, clinician_id=physio.id)
+    service.run_check(db, answers(), START)
+    app = create_app(db_url, jobs_in_processes=False, clinic=True, today=lambda: TODAY)
+    with client_for(app) as anonymous:
+        res = anonymous.get("/report.pdf")
+        assert res.status_code in (302, 303, 307) and "/login" in res.headers["location"]
+        assert not res.content.startswith(b"%PDF")
+    for username in ("runner1", "physio"):
+        with client_for(app) as person:
+            login(person, username)
+            res = person.get("/report.pdf")
+            assert res.status_code == 200, username
+            assert "Knee score" in pdf_text(res.content)
+    with client_for(app) as admin:
+        login(admin, "admin")
+        res = admin.get("/report.pdf")
+        assert res.status_code == 403 and not res.content.startswith(b"%PDF")
