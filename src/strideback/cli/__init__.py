@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "strideback.cli.form",  # form, metronome
     "strideback.cli.web",  # serve
     "strideback.cli.users",  # users (clinic mode accounts)
+    "strideback.cli.report",  # report (progress report PDF)
 )
 
 

@@ -28,7 +28,7 @@ from strideback.web.cache import ResultCache
 from strideback.web.config import clinic_from_env, load_config
 from strideback.web.deps import render, runner_pages_guard
 from strideback.web.jobs import JobRunner
-from strideback.web.routes import activities, check, form, jobs, load, plan, settings
+from strideback.web.routes import activities, check, form, jobs, load, plan, report, settings
 from strideback.web.routes import auth as auth_routes
 from strideback.web.routes import today as today_routes
 from strideback.web.routes import users as users_routes
@@ -149,6 +149,7 @@ def create_app(
         form.router,
         settings.router,
         jobs.router,
+        report.router,
     ):
         app.include_router(router, dependencies=runner_pages)
     if clinic:
