@@ -169,6 +169,31 @@ def out_web_plan_ics(url: str, tmp: Path) -> None:
     _no_session_events(response.content)
 
 
+def _report_has_no_programme(data: bytes) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    assert data.startswith(b"%PDF-")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).split())
+    assert "Next step:" in text
+    assert "Today's sessions" not in text and "Exercise sheet" not in text
+    assert "Dosage:" not in text
+
+
+def out_report_pdf(url: str, tmp: Path) -> None:
+    from strideback.report.service import progress_report_pdf
+
+    _report_has_no_programme(progress_report_pdf(open_database(url), TODAY))
+
+
+def out_web_report_pdf(url: str, tmp: Path) -> None:
+    with _client(url) as client:
+        response = client.get("/report.pdf")
+    assert response.status_code == 200
+    _report_has_no_programme(response.content)
+
+
 OUTPUTS = [
     out_today,
     out_plan,
@@ -179,6 +204,8 @@ OUTPUTS = [
     out_web_today,
     out_web_plan,
     out_web_plan_ics,
+    out_report_pdf,
+    out_web_report_pdf,
 ]
 
 
