@@ -47,20 +47,22 @@ def shared_data() -> Path:
     return path  # type: ignore[return-value]
 
 
+def _shared_folder(shared_data: Path, name: str, marker: str) -> Path:
+    """A folder of ../shared/data, checked by one file it must hold."""
+    path = shared_data / name
+    if not (path / marker).is_file():
+        missing_resource(f"{path}/{marker} not found")
+    return path
+
+
 @pytest.fixture(scope="session")
 def activities_dir(shared_data: Path) -> Path:
-    path = shared_data / "activities"
-    if not (path / "MANIFEST.csv").is_file():
-        missing_resource(f"{path}/MANIFEST.csv not found")
-    return path
+    return _shared_folder(shared_data, "activities", "MANIFEST.csv")
 
 
 @pytest.fixture(scope="session")
 def videos_dir(shared_data: Path) -> Path:
-    path = shared_data / "videos"
-    if not (path / "zz_male_side.mp4").is_file():
-        missing_resource(f"{path}/zz_male_side.mp4 not found")
-    return path
+    return _shared_folder(shared_data, "videos", "zz_male_side.mp4")
 
 
 @pytest.fixture(autouse=True)

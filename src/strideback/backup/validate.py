@@ -88,14 +88,19 @@ def check_check(row: dict[str, Any], today: dt.date) -> None:
     _json(row, "notes", list)
 
 
+def _json_value(row: dict[str, Any]) -> Any:
+    """The JSON-encoded `value` of a key/value row (settings, preferences)."""
+    raw = row.get("value")
+    try:
+        return json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        raise FieldError("value", "is not valid JSON") from None
+
+
 def check_setting(row: dict[str, Any], today: dt.date) -> None:
     from strideback.plan.rules import default_values, validate_changes
 
-    key, raw = row.get("key"), row.get("value")
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else None
-    except ValueError:
-        raise FieldError("value", "is not valid JSON") from None
+    key, value = row.get("key"), _json_value(row)
     try:
         validate_changes({str(key): value}, default_values())
     except ValueError as exc:
@@ -116,11 +121,7 @@ def check_plan_start(row: dict[str, Any], today: dt.date) -> None:
 def check_preference(row: dict[str, Any], today: dt.date) -> None:
     from strideback.preferences import CHOICES
 
-    key, raw = row.get("key"), row.get("value")
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else None
-    except ValueError:
-        raise FieldError("value", "is not valid JSON") from None
+    key, value = row.get("key"), _json_value(row)
     allowed = CHOICES.get(str(key))
     if allowed is not None and value not in allowed:
         raise FieldError("value", f"{value!r} is not one of {', '.join(allowed)} for {key}")

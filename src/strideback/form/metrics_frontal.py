@@ -20,23 +20,13 @@ Knee valgus is NOT computed from running video: 2D knee valgus in running is not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from strideback.form.geometry import median_iqr, smooth_xy
-from strideback.form.metrics_side import cadence_metric
+from strideback.form.geometry import smooth_xy
+from strideback.form.metrics_side import cadence_metric, step_metric
 from strideback.form.model import FloatArray, GaitEvents, Landmarks, Metric
 
 OTHER = {"left": "right", "right": "left"}
-
-
-def _metric(
-    name: str, label: str, values: Sequence[float] | FloatArray, unit: str, side: str | None = None
-) -> Metric:
-    value, spread, n = median_iqr(values)
-    per_step = [float(v) for v in np.asarray(values, dtype=float) if np.isfinite(v)]
-    return Metric(name, label, value, unit, spread, n, per_step=per_step, side=side)
 
 
 def pelvic_drop(stance_hip: FloatArray, swing_hip: FloatArray) -> FloatArray:
@@ -80,18 +70,18 @@ def frontal_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, 
             offsets.append((s.contact_t, own_side * (ankles[st][i, 0] - mid_x) / width))
     out: dict[str, Metric] = {"cadence": cadence_metric(events)}
     both_drop = drops["left"] + drops["right"]
-    out["pelvic_drop"] = _metric("pelvic_drop", "Contralateral pelvic drop", both_drop, "deg")
+    out["pelvic_drop"] = step_metric("pelvic_drop", "Contralateral pelvic drop", both_drop, "deg")
     for side in ("left", "right"):
-        out[f"pelvic_drop_{side}_stance"] = _metric(
+        out[f"pelvic_drop_{side}_stance"] = step_metric(
             f"pelvic_drop_{side}_stance", f"Pelvic drop on {side} stance", drops[side], "deg",
             side,
         )  # fmt: skip
-        out[f"hip_adduction_{side}"] = _metric(
+        out[f"hip_adduction_{side}"] = step_metric(
             f"hip_adduction_{side}", f"Hip adduction at midstance ({side} leg)", adds[side],
             "deg", side,
         )  # fmt: skip
     widths = [a[1] + b[1] for a, b in zip(offsets[:-1], offsets[1:], strict=False)]
-    out["step_width"] = _metric("step_width", "Step width", widths, "hip widths")
+    out["step_width"] = step_metric("step_width", "Step width", widths, "hip widths")
     out["crossover"] = crossover_metric([o for _, o in offsets])
     l_drop, r_drop = out["pelvic_drop_left_stance"].value, out["pelvic_drop_right_stance"].value
     if l_drop is not None and r_drop is not None:
@@ -169,7 +159,7 @@ def squat_metrics(lm: Landmarks, fps: float) -> dict[str, Metric]:
     peaks, _ = find_peaks(depth, distance=max(1, int(0.8 * fps)), prominence=max(span * 0.3, 1))
     values = [float(angle[p]) for p in peaks]
     return {
-        "fppa": _metric("fppa", f"Frontal plane projection angle ({leg} leg squat)", values,
+        "fppa": step_metric("fppa", f"Frontal plane projection angle ({leg} leg squat)", values,
                         "deg", leg),
         "squat_reps": Metric("squat_reps", "Repetitions found", float(len(peaks)), "reps",
                              n=len(peaks)),

@@ -30,9 +30,10 @@ SIDE_VIEW_ASYMMETRY = (
 )
 
 
-def _metric(
+def step_metric(
     name: str, label: str, values: Sequence[float] | FloatArray, unit: str, side: str | None = None
 ) -> Metric:
+    """A metric from per-step values: median, IQR, count, and the finite steps kept."""
     value, spread, n = median_iqr(values)
     per_step = [float(v) for v in np.asarray(values, dtype=float) if np.isfinite(v)]
     return Metric(name, label, value, unit, spread, n, per_step=per_step, side=side)
@@ -83,7 +84,7 @@ def cadence_metric(events: GaitEvents, from_leg: str | None = None) -> Metric:
     rates = [(stride_rate_hz(events.for_foot(f)), len(events.for_foot(f))) for f in FEET]
     rates = [(r, n) for r, n in rates if r]
     steps = step_times_s(events, from_leg)
-    metric = _metric("cadence", "Cadence", 60.0 / steps if steps.size else [], "steps/min")
+    metric = step_metric("cadence", "Cadence", 60.0 / steps if steps.size else [], "steps/min")
     if rates:
         weights = np.array([n for _, n in rates], dtype=float)
         metric.value = float(120.0 * np.average([r for r, _ in rates], weights=weights))
@@ -125,7 +126,7 @@ def side_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, Met
     out: dict[str, Metric] = {}
 
     out["cadence"] = cadence_metric(events, from_leg=near)
-    out["step_time"] = _metric(
+    out["step_time"] = step_metric(
         "step_time", f"Step time (half the {near} leg's stride)",
         step_times_s(events, near) * 1000.0, "ms",
     )  # fmt: skip
@@ -136,10 +137,10 @@ def side_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, Met
         rate = stride_rate_hz(stances)
         stride_ms[side] = 1000.0 / rate if rate else float("nan")
         ct = [s.duration * 1000.0 for s in stances]
-        out[f"contact_time{suffix}"] = _metric(
+        out[f"contact_time{suffix}"] = step_metric(
             f"contact_time{suffix}", f"Contact time ({side} leg)", ct, "ms", side
         )
-        out[f"duty_factor{suffix}"] = _metric(
+        out[f"duty_factor{suffix}"] = step_metric(
             f"duty_factor{suffix}", f"Duty factor ({side} leg)",
             [100.0 * c / stride_ms[side] for c in ct], "%", side,
         )  # fmt: skip
@@ -149,12 +150,12 @@ def side_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, Met
     for side, suffix in ((near, ""), (far, "_far")):
         stances = events.for_foot(side)
         knee_flex = knee_flexion_series(lm, side, fps)
-        out[f"knee_flexion_contact{suffix}"] = _metric(
+        out[f"knee_flexion_contact{suffix}"] = step_metric(
             f"knee_flexion_contact{suffix}", f"Knee flexion at contact ({side} leg)",
             [_at(knee_flex, s.contact_i) for s in stances], "deg", side,
         )  # fmt: skip
         peak = [_nanmax(knee_flex[stance_peak_window(s, lm.t_s)]) for s in stances]
-        out[f"knee_flexion_peak{suffix}"] = _metric(
+        out[f"knee_flexion_peak{suffix}"] = step_metric(
             f"knee_flexion_peak{suffix}", f"Peak knee flexion in stance ({side} leg)",
             peak, "deg", side,
         )  # fmt: skip
@@ -164,24 +165,24 @@ def side_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, Met
     ankle = smooth_xy(lm.xy(f"{near}_ankle"), fps)
     heel = smooth_xy(lm.xy(f"{near}_heel"), fps)
     shank = np.degrees(np.arctan2(fwd * (ankle[:, 0] - knee[:, 0]), ankle[:, 1] - knee[:, 1]))
-    out["shank_angle_contact"] = _metric(
+    out["shank_angle_contact"] = step_metric(
         "shank_angle_contact", f"Shank angle at contact ({near} leg)",
         [_at(shank, s.contact_i) for s in stances], "deg", near,
     )  # fmt: skip
     length = leg_length(lm, near)
     overstride = fwd * (heel[:, 0] - pelvis[:, 0]) / length
-    out["overstride"] = _metric(
+    out["overstride"] = step_metric(
         "overstride", f"Heel ahead of hip at contact ({near} leg)",
         [_at(overstride, s.contact_i) for s in stances], "leg lengths", near,
     )  # fmt: skip
     thigh = inclination(hip, knee, fwd)
-    out["hip_extension_toe_off"] = _metric(
+    out["hip_extension_toe_off"] = step_metric(
         "hip_extension_toe_off", f"Hip extension at toe-off ({near} leg)",
         [_at(thigh, s.toe_off_i) for s in stances], "deg", near,
     )  # fmt: skip
     trunk = inclination(shoulders, pelvis, fwd)
     mids = [s.mid_i for s in events.stances]
-    out["trunk_lean"] = _metric(
+    out["trunk_lean"] = step_metric(
         "trunk_lean", "Trunk forward lean", [_at(trunk, i) for i in mids], "deg"
     )
     osc = []
@@ -190,7 +191,7 @@ def side_metrics(lm: Landmarks, events: GaitEvents, fps: float) -> dict[str, Met
         seg = pelvis[a : b + 1, 1]
         if np.isfinite(seg).sum() >= 3:
             osc.append(100.0 * (np.nanmax(seg) - np.nanmin(seg)) / length)
-    out["vertical_oscillation"] = _metric(
+    out["vertical_oscillation"] = step_metric(
         "vertical_oscillation", "Vertical oscillation of the hips", osc, "% leg length"
     )
     out["contact_time_asymmetry"] = Metric(
