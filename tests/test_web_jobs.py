@@ -319,3 +319,30 @@ def test_infinite_values_never_break_the_job_json(db_url: str) -> None:
         assert r.status_code == 200
         assert r.json()["result"] == {"results": [{"d": None}], "y": [None, 1.5]}
         assert client.get(f"/jobs/{older}").status_code == 200
+
+
+def test_form_job_passes_the_capture_rate_and_deletes_its_upload(db_url: str, monkeypatch) -> None:
+    """A slow-motion upload with its real capture rate: the rate reaches the analysis, and the
+    uploaded video is removed afterwards (the report and annotated video live elsewhere)."""
+    import strideback.form.service as form_service
+    from strideback.form.model import FormError
+    from strideback.web.jobs import run_form_job
+    from strideback.web.uploads import new_upload_folder
+
+    seen: dict[str, object] = {}
+
+    def fake_analyse(db, video, *, view, capture_fps=None, progress=None, **_):
+        seen.update(video=video.name, view=view, capture_fps=capture_fps)
+        raise FormError("stopped here on purpose")
+
+    monkeypatch.setattr(form_service, "analyse_clip", fake_analyse)
+    folder = new_upload_folder("video")
+    clip = folder / "slowmo.mp4"
+    clip.write_bytes(b"not really a video")
+    store = JobStore(open_database(db_url))
+    job_id = store.create("form", {})
+    run_form_job(db_url, job_id, str(clip), "side", 240.0)
+    assert seen == {"video": "slowmo.mp4", "view": "side", "capture_fps": 240.0}
+    job = store.get(job_id)
+    assert job.status == "error" and "stopped here on purpose" in (job.error or job.message or "")
+    assert not clip.exists()

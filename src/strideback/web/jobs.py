@@ -293,7 +293,10 @@ def run_import_job(db_url: str, job_id: int, paths: list[str]) -> None:
         remove_uploads(paths)
 
 
-def run_form_job(db_url: str, job_id: int, video: str, view: str) -> None:
+def run_form_job(
+    db_url: str, job_id: int, video: str, view: str, capture_fps: float | None = None
+) -> None:
+    """Analyse an uploaded clip (at its real capture rate when the runner gave one)."""
     from strideback.form.model import FormError
     from strideback.form.service import analyse_clip
 
@@ -306,6 +309,7 @@ def run_form_job(db_url: str, job_id: int, video: str, view: str) -> None:
             db,
             Path(video),
             view=view,
+            capture_fps=capture_fps,
             progress=lambda done, total: progress(done, total, f"Frame {done} of {total}"),
         )
         store.finish(

@@ -80,15 +80,10 @@ async def upload_video(request: Request) -> Response:
     job = None
     if saved:
         runner = get_jobs(request)
-        if capture_fps is None:
-            job_id = runner.submit(
-                "form", {"video": saved[0].name, "view": view}, run_form_job, str(saved[0]), view
-            )
-        else:
-            job_id = runner.submit(
-                "form", {"video": saved[0].name, "view": view, "capture_fps": capture_fps},
-                run_form_job_at_capture_rate, str(saved[0]), view, capture_fps,
-            )  # fmt: skip
+        params: dict[str, Any] = {"video": saved[0].name, "view": view}
+        if capture_fps is not None:
+            params["capture_fps"] = capture_fps
+        job_id = runner.submit("form", params, run_form_job, str(saved[0]), view, capture_fps)
         job = runner.store.get(job_id)
     else:
         folder.rmdir()
@@ -115,32 +110,6 @@ def _capture_fps(raw: object) -> tuple[float | None, str | None]:
     if not 1 <= value <= 2000:
         return None, f"Capture rate: {value:g} fps is outside 1-2000 fps."
     return value, None
-
-
-def run_form_job_at_capture_rate(
-    db_url: str, job_id: int, video: str, view: str, capture_fps: float
-) -> None:
-    """The background analysis of a slow-motion clip whose real capture rate was given."""
-    from strideback.form.service import analyse_clip
-    from strideback.store.db import open_database
-    from strideback.web.jobs import JobStore, ThrottledProgress
-
-    db = open_database(db_url)
-    store = JobStore(db)
-    try:
-        progress = ThrottledProgress(store, job_id)
-        store.progress(job_id, 0, 0, "Starting the analysis")
-        result = analyse_clip(
-            db, Path(video), view=view, capture_fps=capture_fps,
-            progress=lambda done, total: progress(done, total, f"Frame {done} of {total}"),
-        )  # fmt: skip
-        store.finish(
-            job_id, {"clip_id": result.id, "view": result.view}, message="Finished: report ready"
-        )
-    except FormError as exc:
-        store.fail(job_id, str(exc))
-    except Exception as exc:  # noqa: BLE001 - recorded for the page, never a traceback
-        store.fail(job_id, f"{type(exc).__name__}: {exc}")
 
 
 def _not_found(exc: BaseException) -> bool:
