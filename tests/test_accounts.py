@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -13,10 +14,12 @@ from strideback.accounts.service import (
     add_user,
     authenticate,
     create_invite,
+    invited_user,
     list_users,
     reset_password,
 )
 from strideback.cli import app
+from strideback.store.db import open_database
 
 NOW = dt.datetime(2026, 12, 1, 12, 0)
 GOOD = "correct horse battery"
@@ -105,6 +108,8 @@ def test_users_cli_add_list_reset(db_url: str) -> None:
     result = runner.invoke(app, ["--db", db_url, "users", "add", "physio", "--role", "clinician"])
     assert result.exit_code == 0, result.output
     assert "invite code" in result.output
+    code = re.search(r"/invite/([\w-]+)", result.output)
+    assert code and invited_user(open_database(db_url), code.group(1)) is not None
     listed = runner.invoke(app, ["--db", db_url, "users", "list"])
     assert "physio" in listed.output and "(invited)" in listed.output
     bad = runner.invoke(app, ["--db", db_url, "users", "add", "x y"])
@@ -119,3 +124,82 @@ def test_accounts_on_postgresql(postgres_url: str) -> None:
     db = open_database(postgres_url)
     add_user(db, "pgphysio", "clinician", password=GOOD)
     assert authenticate(db, "pgphysio", GOOD).role == "clinician"
+
+
+# --- sessions (accounts/sessions.py) and the access rule ----------------------------------
+
+
+def test_session_rules_idle_and_absolute() -> None:
+    from strideback.accounts.model import SESSION_IDLE, SESSION_MAX_AGE, session_is_live
+
+    assert session_is_live(NOW, NOW + SESSION_IDLE / 2, NOW + SESSION_IDLE)
+    assert not session_is_live(NOW, NOW, NOW + SESSION_IDLE)
+    recent = NOW + SESSION_MAX_AGE - dt.timedelta(minutes=1)
+    assert not session_is_live(NOW, recent, NOW + SESSION_MAX_AGE)
+
+
+def test_may_act_for_follows_the_assignment() -> None:
+    from strideback.accounts.model import User, may_act_for
+
+    def person(uid: int, role: str, clinician: int | None = None) -> User:
+        return User(uid, f"u{uid}", role, f"U{uid}", clinician, True, False)  # type: ignore[arg-type]
+
+    physio, other, admin = person(1, "clinician"), person(2, "clinician"), person(3, "admin")
+    runner, stranger = person(4, "runner", 1), person(5, "runner", 2)
+    assert may_act_for(runner, runner) and not may_act_for(runner, stranger)
+    assert may_act_for(physio, runner) and not may_act_for(physio, stranger)
+    assert may_act_for(other, stranger) and not may_act_for(admin, runner)
+    assert not may_act_for(physio, physio)  # a clinician is no runner
+
+
+def _session_round_trip(db) -> None:  # type: ignore[no-untyped-def]
+    from strideback.accounts.sessions import (
+        end_session,
+        resume_session,
+        set_acting_runner,
+        start_session,
+    )
+
+    physio = add_user(db, "sessphysio", "clinician", password=GOOD)
+    runner = add_user(db, "sessrunner", "runner", password=GOOD, clinician_id=physio.id)
+    token = start_session(db, physio.id, now=NOW)
+    live = resume_session(db, token, now=NOW + dt.timedelta(hours=1))
+    assert live is not None and live.user.id == physio.id and live.acting_runner_id is None
+    set_acting_runner(db, live.id, runner.id)
+    again = resume_session(db, token, now=NOW + dt.timedelta(hours=2))
+    assert again is not None and again.acting_runner_id == runner.id
+    assert resume_session(db, token + "x", now=NOW) is None
+    rotated = start_session(db, physio.id, now=NOW + dt.timedelta(hours=3), replacing=token)
+    assert resume_session(db, token, now=NOW + dt.timedelta(hours=3)) is None
+    assert resume_session(db, rotated, now=NOW + dt.timedelta(hours=3)) is not None
+    end_session(db, rotated)
+    assert resume_session(db, rotated, now=NOW + dt.timedelta(hours=3)) is None
+
+
+def test_sessions_start_resume_rotate_end(db) -> None:
+    _session_round_trip(db)
+
+
+def test_reset_and_expiry_end_sessions(db) -> None:
+    from strideback.accounts.model import SESSION_IDLE
+    from strideback.accounts.service import has_admin, invited_user
+    from strideback.accounts.sessions import resume_session, start_session
+
+    assert not has_admin(db)
+    add_user(db, "boss", "admin", password=GOOD)
+    assert has_admin(db)
+    user = add_user(db, "dave", "runner", password=GOOD)
+    token = start_session(db, user.id, now=NOW)
+    assert resume_session(db, token, now=NOW + SESSION_IDLE + dt.timedelta(seconds=1)) is None
+    token = start_session(db, user.id, now=NOW)
+    code = reset_password(db, "dave")
+    assert resume_session(db, token, now=NOW) is None
+    invited = invited_user(db, code)
+    assert invited is not None and invited.username == "dave"
+    assert invited_user(db, "not-a-code") is None
+
+
+def test_sessions_on_postgresql(postgres_url: str) -> None:
+    from strideback.store.db import open_database
+
+    _session_round_trip(open_database(postgres_url))

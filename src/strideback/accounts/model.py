@@ -19,6 +19,11 @@ MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 INVITE_LIFETIME = dt.timedelta(days=7)
 
+# Sessions (OWASP Session Management Cheat Sheet: idle and absolute time-outs).
+SESSION_IDLE = dt.timedelta(hours=12)
+SESSION_MAX_AGE = dt.timedelta(days=7)
+SESSION_TOUCH_EVERY = dt.timedelta(minutes=1)  # last-seen is written at most this often
+
 
 class AccountError(ValueError):
     """A request about accounts that cannot be done, with a message a person can act on."""
@@ -67,3 +72,24 @@ def throttled_until(failures: list[dt.datetime], now: dt.datetime) -> dt.datetim
     if len(recent) < MAX_FAILURES:
         return None
     return recent[-MAX_FAILURES] + FAILURE_WINDOW
+
+
+def session_ends_at(created_at: dt.datetime, last_seen_at: dt.datetime) -> dt.datetime:
+    """When a session stops working: 12 h after it was last used, 7 days after login at most."""
+    return min(last_seen_at + SESSION_IDLE, created_at + SESSION_MAX_AGE)
+
+
+def session_is_live(created_at: dt.datetime, last_seen_at: dt.datetime, now: dt.datetime) -> bool:
+    return now < session_ends_at(created_at, last_seen_at)
+
+
+def may_act_for(user: User, runner: User) -> bool:
+    """Whether `user` may see and change `runner`'s pages: the runner themself, or the
+    clinician the runner is assigned to. Admins manage accounts, not runners' data."""
+    if runner.role != "runner" or runner.disabled:
+        return False
+    if user.role == "runner":
+        return user.id == runner.id
+    if user.role == "clinician":
+        return runner.clinician_id == user.id
+    return False

@@ -1,4 +1,7 @@
-"""Accounts service: the only code that reads or writes the accounts tables."""
+"""Accounts service: users, invites and logins (sessions: accounts/sessions.py).
+
+With accounts/sessions.py, the only code that reads or writes the accounts tables.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from strideback.accounts.model import (
     throttled_until,
 )
 from strideback.accounts.passwords import dummy_hash, hash_password, verify_password
-from strideback.store.accounts import InviteRow, LoginAttemptRow, UserRow
+from strideback.store.accounts import InviteRow, LoginAttemptRow, SessionRow, UserRow
 from strideback.store.db import Database
 
 
@@ -96,6 +99,24 @@ def get_user(db: Database, user_id: int) -> User | None:
         return _user(row) if row is not None else None
 
 
+def has_admin(db: Database) -> bool:
+    """Whether an admin who can log in exists (clinic mode needs one to start)."""
+    with db.session() as s:
+        query = select(UserRow.id).where(UserRow.role == "admin", UserRow.disabled.is_(False))
+        return s.scalars(query.limit(1)).first() is not None
+
+
+def invited_user(db: Database, code: str, *, now: dt.datetime | None = None) -> User | None:
+    """The user a still-valid invite code is for (to greet them on the invite page)."""
+    now = now or _now()
+    with db.session() as s:
+        invite = s.scalars(select(InviteRow).where(InviteRow.code_hash == _code_hash(code))).first()
+        if invite is None or invite.used_at is not None or invite.expires_at <= now:
+            return None
+        row = s.get(UserRow, invite.user_id)
+        return _user(row) if row is not None and not row.disabled else None
+
+
 def create_invite(db: Database, user_id: int, *, now: dt.datetime | None = None) -> str:
     """A one-time code (shown once) with which the user sets their own password."""
     now = now or _now()
@@ -136,6 +157,8 @@ def reset_password(db: Database, username: str) -> str:
             raise AccountError(f"user: no user called {name!r}")
         row.password_hash = None
         user_id = row.id
+        # Whoever was logged in as this user is logged out.
+        s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
     return create_invite(db, user_id)
 
 

@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
         if secret is None:
             code = create_invite(db, user.id)
             console.print(f"One-time invite code (valid 7 days): [bold]{code}[/]")
+            console.print(f"They set their password at [bold]/invite/{code}[/] on the dashboard.")
 
     @users.command("list")
     def list_(json_out: bool = typer.Option(False, "--json")) -> None:
@@ -68,5 +69,6 @@ def register(app: typer.Typer) -> None:
             fail(str(exc), 2)
             return
         console.print(f"Password cleared. One-time code (valid 7 days): [bold]{code}[/]")
+        console.print(f"They set a new password at [bold]/invite/{code}[/] on the dashboard.")
 
     app.add_typer(users, name="users")

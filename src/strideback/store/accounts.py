@@ -1,4 +1,5 @@
-"""Tables of the accounts capability (clinic mode): users, one-time invites, login attempts."""
+"""Tables of the accounts capability (clinic mode): users, one-time invites, login attempts,
+server-side login sessions."""
 
 from __future__ import annotations
 
@@ -47,3 +48,19 @@ class LoginAttemptRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+class SessionRow(Base):
+    """A logged-in browser: the SHA-256 of its random cookie token, never the token itself."""
+
+    __tablename__ = "accounts_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("accounts_users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # The runner a clinician chose to work on (web/routes/users.py); None until chosen.
+    acting_runner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts_users.id"), nullable=True
+    )

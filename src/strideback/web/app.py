@@ -23,12 +23,15 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from strideback import __version__
 from strideback.store.db import data_dir, open_database
+from strideback.web.auth import LoginRequiredMiddleware
 from strideback.web.cache import ResultCache
-from strideback.web.config import load_config
-from strideback.web.deps import render
+from strideback.web.config import clinic_from_env, load_config
+from strideback.web.deps import render, runner_pages_guard
 from strideback.web.jobs import JobRunner
 from strideback.web.routes import activities, check, form, jobs, load, plan, settings
+from strideback.web.routes import auth as auth_routes
 from strideback.web.routes import today as today_routes
+from strideback.web.routes import users as users_routes
 from strideback.web.security import (
     SECURITY_HEADERS,
     BodySizeLimitMiddleware,
@@ -64,15 +67,24 @@ def create_app(
     jobs_in_processes: bool | None = None,
     today: Callable[[], dt.date] = dt.date.today,
     allowed_hosts: list[str] | None = None,
+    clinic: bool | None = None,
+    secure_cookies: bool = False,
+    now: Callable[[], dt.datetime] | None = None,
 ) -> FastAPI:
     """The dashboard app for the database at `db_url` (default: the user's SQLite file).
 
     jobs_in_processes: run imports/video analysis in a spawned worker process (default) or
     a thread (STRIDEBACK_WEB_JOBS=thread). allowed_hosts: Host headers accepted (loopback
     names by default, which also blocks DNS-rebinding attacks on a local server).
+    clinic: accounts on, every page behind a login (default: STRIDEBACK_CLINIC); off, the
+    dashboard is the single-user one with no login. secure_cookies: mark the session cookie
+    Secure even when the request arrives over plain http (behind a TLS proxy that does not
+    say so). now: the clock for sessions (UTC, naive), for tests.
     """
     db = open_database(db_url)
     config = load_config()
+    clinic = clinic_from_env() if clinic is None else clinic
+    clock = now or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
     if jobs_in_processes is None:
         jobs_in_processes = os.environ.get("STRIDEBACK_WEB_JOBS", "process") != "thread"
     runner = JobRunner(db, use_processes=jobs_in_processes)
@@ -95,6 +107,9 @@ def create_app(
     app.state.config = config
     app.state.jobs = runner
     app.state.today = today
+    app.state.now = clock
+    app.state.clinic = clinic
+    app.state.secure_cookies = secure_cookies
     app.state.cache = ResultCache()
     # One writer at a time on SQLite (see deps.run_write); PostgreSQL handles its own.
     app.state.write_lock = threading.Lock() if db.is_sqlite else None
@@ -111,6 +126,8 @@ def create_app(
 
     # Outermost last: headers go on every response, hosts and origins are checked before
     # anything reads the body, and the body is capped while it streams in.
+    if clinic:  # innermost: the session is resolved after the host/origin/size checks
+        app.add_middleware(LoginRequiredMiddleware, db=db, now=clock, secure=secure_cookies)
     app.add_middleware(CsrfCookieMiddleware, signer=signer)
     app.add_middleware(BodySizeLimitMiddleware, limit_for_path=limit_for_path)
     app.add_middleware(OriginCheckMiddleware)
@@ -121,6 +138,8 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     protect = [Depends(csrf_protect)]
+    # The runner pages: in clinic mode, closed to admins (and no web backup): see the guard.
+    runner_pages = [Depends(runner_pages_guard), *protect]
     for router in (
         today_routes.router,
         activities.router,
@@ -131,7 +150,10 @@ def create_app(
         settings.router,
         jobs.router,
     ):
-        app.include_router(router, dependencies=protect)
+        app.include_router(router, dependencies=runner_pages)
+    if clinic:
+        app.include_router(auth_routes.router, dependencies=protect)
+        app.include_router(users_routes.router, dependencies=protect)
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:

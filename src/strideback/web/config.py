@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +10,12 @@ from pathlib import Path
 import yaml
 
 CONFIG_FILE = Path(__file__).with_name("web.yaml")
+CLINIC_ENV = "STRIDEBACK_CLINIC"
+
+
+def clinic_from_env() -> bool:
+    """Clinic mode (accounts on) when STRIDEBACK_CLINIC is 1/true/yes/on."""
+    return os.environ.get(CLINIC_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)

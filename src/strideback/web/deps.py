@@ -9,12 +9,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from strideback import DISCLAIMER
+from strideback.accounts.model import Role, User, may_act_for
+from strideback.accounts.service import get_user
+from strideback.accounts.sessions import LiveSession
 from strideback.coach.service import get_exercise, get_settings
 from strideback.plan.model import Session
 from strideback.preferences import get_preferences
@@ -59,6 +62,98 @@ T = TypeVar("T")
 def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+def clinic_mode(request: Request) -> bool:
+    """Whether accounts are on (`strideback serve --clinic`, STRIDEBACK_CLINIC=1)."""
+    return bool(getattr(request.app.state, "clinic", False))
+
+
+def now(request: Request) -> dt.datetime:
+    """The server's clock in UTC (naive), as the accounts tables store it."""
+    clock: Callable[[], dt.datetime] = request.app.state.now
+    return clock()
+
+
+def current_user(request: Request) -> User | None:
+    """Who is logged in; None in single-user mode (and on the public pages when nobody is)."""
+    user: User | None = getattr(request.state, "user", None)
+    return user
+
+
+def current_session(request: Request) -> LiveSession | None:
+    live: LiveSession | None = getattr(request.state, "auth_session", None)
+    return live
+
+
+def require_user(request: Request, *roles: Role) -> User:
+    """The logged-in user, with one of `roles` when given: else 401 / 403."""
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(status_code=401, detail="Please log in first.")
+    if roles and user.role not in roles:
+        raise HTTPException(status_code=403, detail="This page is not available to your account.")
+    return user
+
+
+def acting_runner(request: Request) -> User | None:
+    """Whose data this request is for.
+
+    Single-user mode: None (the one local runner). A runner: themself. A clinician: the
+    runner they chose on the Runners page (`POST /runners/<id>`), who must be assigned to
+    them, else 403. An admin manages accounts and acts for no runner: 403.
+    """
+    if not clinic_mode(request):
+        return None
+    cached: User | None = getattr(request.state, "acting_runner", None)
+    if cached is not None:
+        return cached
+    user = require_user(request)
+    runner: User | None = None
+    if user.role == "runner":
+        runner = user
+    elif user.role == "clinician":
+        live = current_session(request)
+        chosen = live.acting_runner_id if live is not None else None
+        if chosen is None:
+            raise HTTPException(
+                status_code=403, detail="Choose a runner on the Runners page first."
+            )
+        runner = get_user(get_db(request), chosen)
+    if runner is None or not may_act_for(user, runner):
+        raise HTTPException(
+            status_code=403, detail="This runner's pages are not open to your account."
+        )
+    request.state.acting_runner = runner
+    return runner
+
+
+# Whole-database backups hold every account (password hashes included) and a restore would
+# replace them: not from the web while runners share one database (clinic mode).
+CLINIC_CLOSED_PATHS = frozenset({"/settings/export", "/settings/restore"})
+
+
+def runner_pages_guard(request: Request) -> None:
+    """Router dependency of the runner pages (Today, Diary, ... Settings) in clinic mode.
+
+    An admin manages accounts and acts for no runner: 403 there. The web backup and restore
+    are closed to everyone in clinic mode (the CLI on the server still has them).
+    """
+    if not clinic_mode(request):
+        return
+    user = require_user(request)
+    if user.role == "admin":
+        raise HTTPException(
+            status_code=403,
+            detail="Admins manage accounts (Users page); runners' pages are for runners and "
+            "their clinicians.",
+        )
+    if request.url.path in CLINIC_CLOSED_PATHS:
+        raise HTTPException(
+            status_code=403,
+            detail="Backup and restore from the web are off in clinic mode: a backup holds "
+            "every account. Use `strideback export` / `strideback restore` on the server.",
+        )
 
 
 def get_config(request: Request) -> WebConfig:
@@ -132,9 +227,24 @@ def attempt(func: Callable[[], T]) -> tuple[T | None, str | None]:
     return func(), None
 
 
+def _acting_for_label(request: Request) -> str | None:
+    """For a clinician: the name of the runner they are working on (shown in the header)."""
+    user = current_user(request)
+    if user is None or user.role != "clinician":
+        return None
+    try:
+        runner = acting_runner(request)
+    except HTTPException:
+        return None
+    return runner.display_name if runner is not None else None
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("units", units(request))
     context["csrf_token"] = request.state.csrf_token
+    context["clinic"] = clinic_mode(request)
+    context["current_user"] = current_user(request)
+    context["acting_for"] = _acting_for_label(request)
     context["active"] = context.get("active", template.split(".")[0])
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
