@@ -1,4 +1,8 @@
-"""Write a backup zip of every table (and the files rows point to); restore one, checked.
+"""Write a backup zip of one runner's data (and the files rows point to); restore one, checked.
+
+A backup holds the rows of the runner the database acts for (`db.for_runner`, the local
+runner by default), without their runner id; a restore writes them as the restoring runner's
+and touches no other runner's rows. Accounts are not part of a backup.
 
 Layout of the zip:
     manifest.json            format, versions, schema heads, per-table rows and SHA-256,
@@ -33,7 +37,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from strideback import __version__
-from strideback.backup.codec import HOME_TOKEN, FieldError, decode_row, encode_row
+from strideback.backup.codec import (
+    HOME_TOKEN,
+    OWNER,
+    FieldError,
+    backup_columns,
+    decode_row,
+    encode_row,
+)
 from strideback.backup.csvsafe import write_rows
 from strideback.backup.validate import check_row
 from strideback.store.db import Database, data_dir, migration_heads
@@ -44,6 +55,10 @@ FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 # Not part of a backup: progress rows of background jobs (they belong to a running server).
 EXCLUDED_TABLES = frozenset({"web_jobs"})
+# Tables a backup made before issue #12 may hold that a runner's restore leaves alone.
+IGNORED_TABLES = frozenset(
+    {"accounts_users", "accounts_invites", "accounts_login_failures", "accounts_sessions"}
+)
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".webm", ".mkv")
 # A backup is read member by member; these keep a hostile zip from filling memory or disk.
 MAX_MEMBERS = 200_000
@@ -87,8 +102,17 @@ class RestoreSummary:
 
 
 def backed_up_tables() -> list[SqlTable]:
-    """Every table StrideBack defines, parents before children."""
-    return [t for t in Base.metadata.sorted_tables if t.name not in EXCLUDED_TABLES]
+    """Every runner-owned table, parents before children."""
+    return [
+        t for t in Base.metadata.sorted_tables if OWNER in t.c and t.name not in EXCLUDED_TABLES
+    ]
+
+
+def _runner(db: Database) -> int:
+    runner = db.runner_id
+    if runner is None:
+        raise BackupError("no runner chosen: a backup holds one runner's data")
+    return runner
 
 
 def _homes() -> tuple[str, ...]:
@@ -124,12 +148,13 @@ def content_checksum(tables: dict[str, Any], files: dict[str, Any]) -> str:
 def export_backup(
     db: Database, out: Path, *, with_videos: bool = False, now: dt.datetime | None = None
 ) -> ExportSummary:
-    """Write everything in the database (and the files its rows point to) to `out` (.zip).
+    """Write the runner's data (and the files its rows point to) to `out` (.zip).
 
     The zip is written next to `out` and moved into place at the end: a failed export
     leaves no half-written file.
     """
     out = Path(out)
+    runner = _runner(db)
     out.parent.mkdir(parents=True, exist_ok=True)
     homes = _homes()
     now = now or dt.datetime.now(dt.UTC)
@@ -143,7 +168,9 @@ def export_backup(
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
             with db.session() as session:
                 for table in backed_up_tables():
-                    tables[table.name] = _export_table(zf, session, table, homes, referenced)
+                    tables[table.name] = _export_table(
+                        zf, session, table, runner, homes, referenced
+                    )
             for rel in sorted(referenced):
                 for path, name in _referenced_files(rel, with_videos):
                     files[name] = _add_file(zf, path, name)
@@ -175,19 +202,20 @@ def _export_table(
     zf: zipfile.ZipFile,
     session: Session,
     table: SqlTable,
+    runner: int,
     homes: tuple[str, ...],
     referenced: set[str],
 ) -> dict[str, Any]:
     name = f"tables/{table.name}.jsonl"
     digest = hashlib.sha256()
     rows = 0
-    csv_columns = [c.name for c in table.columns if not _is_binary(c)]
+    csv_columns = [c.name for c in backup_columns(table) if not _is_binary(c)]
     local = {"start_time", "utc_offset_s"} <= set(csv_columns)
     if local:
         csv_columns.insert(csv_columns.index("start_time") + 1, "start_time_local")
     csv_buffer = io.StringIO(newline="")
     csv_rows: list[dict[str, Any]] = []
-    query = select(table).order_by(*table.primary_key.columns)
+    query = select(table).where(table.c[OWNER] == runner).order_by(*table.primary_key.columns)
     with zf.open(name, "w", force_zip64=True) as member:
         for row in session.execute(query):
             encoded = _encode(table, row, homes)
@@ -210,7 +238,7 @@ def _export_table(
         "file": name,
         "rows": rows,
         "sha256": digest.hexdigest(),
-        "columns": [c.name for c in table.columns],
+        "columns": [c.name for c in backup_columns(table)],
     }
 
 
@@ -357,7 +385,7 @@ def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
 
 def _tables_of(manifest: dict[str, Any], path: Path) -> list[SqlTable]:
     known = {t.name: t for t in backed_up_tables()}
-    unknown = set(manifest["tables"]) - set(known)
+    unknown = set(manifest["tables"]) - set(known) - IGNORED_TABLES
     if unknown:
         raise _fail(path, f"unknown tables {', '.join(sorted(unknown))} (a newer StrideBack?)")
     return [t for t in backed_up_tables() if t.name in manifest["tables"]]
@@ -453,19 +481,26 @@ def _write(
     today: dt.date,
 ) -> RestoreSummary:
     summary = RestoreSummary(mode=mode)
+    runner = _runner(db)
+
+    def owned(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for row in rows:
+            row[OWNER] = runner
+            yield row
+
     try:
         with db.session() as session:
-            held = _row_counts(session)
+            held = _row_counts(session, runner)
             if mode == "empty" and any(held.values()):
                 listed = ", ".join(f"{n} {t}" for t, n in held.items() if n)
                 raise _fail(path, f"the database already holds data ({listed}); restore "
                             "with --replace to overwrite it or --merge to add to it")  # fmt: skip
             if mode in ("empty", "replace"):
                 for table in reversed(backed_up_tables()):
-                    session.execute(delete(table))
+                    session.execute(delete(table).where(table.c[OWNER] == runner))
                 for table in tables:
                     summary.written[table.name] = _insert_all(
-                        session, table, _rows(zf, path, manifest, table, today)
+                        session, table, owned(_rows(zf, path, manifest, table, today))
                     )
                 if db.engine.dialect.name == "postgresql":
                     _reset_sequences(session, tables)
@@ -473,7 +508,7 @@ def _write(
                 ids: dict[str, dict[Any, Any]] = {}
                 for table in tables:
                     written, skipped = _merge_table(
-                        session, table, _rows(zf, path, manifest, table, today), ids
+                        session, table, owned(_rows(zf, path, manifest, table, today)), ids
                     )
                     summary.written[table.name] = written
                     summary.skipped[table.name] = skipped
@@ -483,9 +518,11 @@ def _write(
     return summary
 
 
-def _row_counts(session: Session) -> dict[str, int]:
+def _row_counts(session: Session, runner: int) -> dict[str, int]:
     return {
-        t.name: int(session.scalar(select(func.count()).select_from(t)) or 0)
+        t.name: int(
+            session.scalar(select(func.count()).select_from(t).where(t.c[OWNER] == runner)) or 0
+        )
         for t in backed_up_tables()
     }
 
