@@ -408,3 +408,29 @@ def test_the_storage_layer_keeps_runners_apart(db_url: str) -> None:
     with pytest.raises(MissingRunner), clinic_base.session() as s:
         s.add(DiaryRow(day=TODAY, swelling="none"))
     assert len(diary(db.all_runners())) == 1
+
+
+def test_cli_backs_up_and_restores_one_runner(db_url: str, tmp_path: Path) -> None:
+    """`strideback export/restore --runner NAME`: one runner's rows, restored as another's,
+    and nobody else's touched; without --runner the CLI acts for the local runner."""
+    from typer.testing import CliRunner
+
+    from strideback.cli import app as cli_app
+
+    db = open_database(db_url)
+    b, c = (add_user(db, name, "runner").id for name in ("rb", "rc"))
+    log_day(db.for_runner(b), DiaryEntry(day=B_DAY, pain_during=2, note=B_NOTE), today=TODAY)
+    mine = DiaryEntry(day=B_DAY, pain_during=0, note="local note")
+    log_day(db.for_runner(db.local_runner()), mine, today=TODAY)
+    cli = CliRunner()
+    out = tmp_path / "b.zip"
+    done = cli.invoke(cli_app, ["--db", db_url, "export", "--runner", "rb", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    done = cli.invoke(cli_app, ["--db", db_url, "restore", str(out), "--runner", "rc"])
+    assert done.exit_code == 0, done.output
+    assert [e.note for e in diary(db.for_runner(c))] == [B_NOTE]
+    assert [e.note for e in diary(db)] == ["local note"]
+    refused = cli.invoke(cli_app, ["--db", db_url, "restore", str(out)])  # the local runner
+    assert refused.exit_code != 0 and "already holds data" in refused.output
+    unknown = cli.invoke(cli_app, ["--db", db_url, "export", "--runner", "nobody"])
+    assert unknown.exit_code != 0 and "no runner account" in unknown.output

@@ -37,6 +37,20 @@ def get_db() -> Database:
         raise  # unreachable: fail() exits
 
 
+def get_runner_db(username: str | None) -> Database:
+    """`get_db()`, or with `--runner NAME` the database acting for that runner's account
+    (clinic mode: the admin backs up or restores one runner on the server)."""
+    db = get_db()
+    if username is None:
+        return db
+    from strideback.accounts.service import list_users
+
+    found = [u for u in list_users(db) if u.username == username.strip().lower()]
+    if not found or found[0].role != "runner":
+        fail(f"--runner: no runner account named {username!r} (see `strideback users list`)")
+    return db.for_runner(found[0].id)
+
+
 def _shown(url: str | None) -> str:
     """The URL without its password, for messages."""
     from sqlalchemy.engine import make_url
