@@ -385,6 +385,14 @@ def test_single_user_mode_acts_for_the_local_runner(db_url: str) -> None:
 def test_the_storage_layer_keeps_runners_apart(db_url: str) -> None:
     """Whatever a service forgets: reads, bulk updates and deletes see only the session's
     runner, new rows are stamped with it, and another runner's id is refused."""
+    _storage_layer_keeps_runners_apart(db_url)
+
+
+def test_the_storage_layer_keeps_runners_apart_on_postgresql(postgres_url: str) -> None:
+    _storage_layer_keeps_runners_apart(postgres_url)
+
+
+def _storage_layer_keeps_runners_apart(db_url: str) -> None:
     from sqlalchemy import delete, update
 
     from strideback.store.coach import DiaryRow
