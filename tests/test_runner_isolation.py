@@ -430,6 +430,16 @@ def test_cli_backs_up_and_restores_one_runner(db_url: str, tmp_path: Path) -> No
     log_day(db.for_runner(b), DiaryEntry(day=B_DAY, pain_during=2, note=B_NOTE), today=TODAY)
     mine = DiaryEntry(day=B_DAY, pain_during=0, note="local note")
     log_day(db.for_runner(db.local_runner()), mine, today=TODAY)
+    from strideback.store.db import data_dir
+
+    folder = data_dir() / "form" / f"runner-{b}" / "clip1"
+    folder.mkdir(parents=True)
+    (folder / REPORT_HTML).write_text(B_CLIP, encoding="utf-8")
+    with db.for_runner(b).session() as s:
+        s.add(FormClipRow(recorded_on=B_DAY, video_path="/v/x.mp4", video_sha256="0" * 64,
+                          view="side", task="run", fps=30.0, capture_fps=30.0,
+                          out_dir=str(folder), backend="test", metrics_json="{}",
+                          quality_json="{}"))  # fmt: skip
     cli = CliRunner()
     out = tmp_path / "b.zip"
     done = cli.invoke(cli_app, ["--db", db_url, "export", "--runner", "rb", "--out", str(out)])
@@ -437,6 +447,11 @@ def test_cli_backs_up_and_restores_one_runner(db_url: str, tmp_path: Path) -> No
     done = cli.invoke(cli_app, ["--db", db_url, "restore", str(out), "--runner", "rc"])
     assert done.exit_code == 0, done.output
     assert [e.note for e in diary(db.for_runner(c))] == [B_NOTE]
+    with db.for_runner(c).session() as s:
+        (restored,) = s.scalars(select(FormClipRow.out_dir)).all()
+    assert Path(restored) == data_dir() / "form" / f"runner-{c}" / "clip1"  # C's own folder
+    assert (Path(restored) / REPORT_HTML).read_text(encoding="utf-8") == B_CLIP
+    assert (folder / REPORT_HTML).is_file()  # B's files stay
     assert [e.note for e in diary(db)] == ["local note"]
     refused = cli.invoke(cli_app, ["--db", db_url, "restore", str(out)])  # the local runner
     assert refused.exit_code != 0 and "already holds data" in refused.output

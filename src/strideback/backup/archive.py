@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -55,6 +56,9 @@ FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 # Not part of a backup: progress rows of background jobs (they belong to a running server).
 EXCLUDED_TABLES = frozenset({"web_jobs"})
+# References by id without a foreign key (the tables belong to different capabilities):
+# restored after their parent, and following its new ids.
+SOFT_REFERENCES = {("coach_diary", "activity_id"): "activities"}
 # Tables a backup made before issue #12 may hold that a runner's restore leaves alone.
 IGNORED_TABLES = frozenset(
     {"accounts_users", "accounts_invites", "accounts_login_failures", "accounts_sessions"}
@@ -102,10 +106,25 @@ class RestoreSummary:
 
 
 def backed_up_tables() -> list[SqlTable]:
-    """Every runner-owned table, parents before children."""
-    return [
+    """Every runner-owned table, parents before children (soft references included)."""
+    ordered = [
         t for t in Base.metadata.sorted_tables if OWNER in t.c and t.name not in EXCLUDED_TABLES
     ]
+    for (child, _column), parent in SOFT_REFERENCES.items():
+        names = [t.name for t in ordered]
+        if child in names and parent in names and names.index(child) < names.index(parent):
+            moved = ordered.pop(names.index(child))
+            ordered.insert(names.index(parent), moved)  # right after the parent
+    return ordered
+
+
+_RUNNER_FOLDER = re.compile(r"^(form|uploads)/runner-\d+(/|$)")
+
+
+def runner_path(rel: str, runner: int) -> str:
+    """A data-folder path of a backup's runner folder (`form/runner-<id>/...`) as the restoring
+    runner's: a restored clip never lands in (or overwrites) another runner's folder."""
+    return _RUNNER_FOLDER.sub(lambda m: f"{m.group(1)}/runner-{runner}{m.group(2)}", rel)
 
 
 def _runner(db: Database) -> int:
@@ -328,7 +347,7 @@ def restore_backup(
             for name in files:
                 _extract(zf, name, staging / name.removeprefix("files/"))
             summary = _write(db, zf, path, manifest, tables, mode, today)
-            summary.files = _move_files(staging, overwrite=mode != "merge")
+            summary.files = _move_files(staging, _runner(db), overwrite=mode != "merge")
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     from strideback.preferences import forget_cached_preferences
@@ -458,11 +477,11 @@ def _extract(zf: zipfile.ZipFile, name: str, target: Path) -> None:
         shutil.copyfileobj(src, dst, CHUNK)
 
 
-def _move_files(staging: Path, overwrite: bool) -> int:
+def _move_files(staging: Path, runner: int, overwrite: bool) -> int:
     home = data_dir()
     moved = 0
     for item in sorted(p for p in staging.rglob("*") if p.is_file()):
-        target = home / item.relative_to(staging)
+        target = home / runner_path(item.relative_to(staging).as_posix(), runner)
         if target.exists() and not overwrite:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -483,9 +502,14 @@ def _write(
     summary = RestoreSummary(mode=mode)
     runner = _runner(db)
 
+    home = str(data_dir()) + "/"
+
     def owned(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         for row in rows:
             row[OWNER] = runner
+            for key, value in row.items():
+                if isinstance(value, str) and value.startswith(home):
+                    row[key] = home + runner_path(value[len(home) :], runner)
             yield row
 
     try:
@@ -498,12 +522,22 @@ def _write(
             if mode in ("empty", "replace"):
                 for table in reversed(backed_up_tables()):
                     session.execute(delete(table).where(table.c[OWNER] == runner))
-                for table in tables:
-                    summary.written[table.name] = _insert_all(
-                        session, table, owned(_rows(zf, path, manifest, table, today))
-                    )
-                if db.engine.dialect.name == "postgresql":
-                    _reset_sequences(session, tables)
+                if _others_hold_rows(session, tables, runner):
+                    # Ids are shared by every runner of the database: the rows get new ones
+                    # (children follow their parents), as a merge into nothing would.
+                    new_ids: dict[str, dict[Any, Any]] = {}
+                    for table in tables:
+                        rows = owned(_rows(zf, path, manifest, table, today))
+                        summary.written[table.name] = _merge_table(
+                            session, table, rows, new_ids, dedupe=False
+                        )[0]
+                else:  # the only runner: exactly as exported, ids included
+                    for table in tables:
+                        summary.written[table.name] = _insert_all(
+                            session, table, owned(_rows(zf, path, manifest, table, today))
+                        )
+                    if db.engine.dialect.name == "postgresql":
+                        _reset_sequences(session, tables)
             else:
                 ids: dict[str, dict[Any, Any]] = {}
                 for table in tables:
@@ -516,6 +550,15 @@ def _write(
         raise _fail(path, f"the backup's rows do not fit together ({type(exc).__name__}: "
                     f"{str(exc).splitlines()[0]})") from None  # fmt: skip
     return summary
+
+
+def _others_hold_rows(session: Session, tables: list[SqlTable], runner: int) -> bool:
+    """Whether another runner has rows in a table whose ids a restore would reuse."""
+    return any(
+        session.scalar(select(t.c[OWNER]).where(t.c[OWNER] != runner).limit(1)) is not None
+        for t in tables
+        if _autoincrement_key(t) is not None
+    )
 
 
 def _row_counts(session: Session, runner: int) -> dict[str, int]:
@@ -581,22 +624,31 @@ def _merge_table(
     table: SqlTable,
     rows: Iterator[dict[str, Any]],
     ids: dict[str, dict[Any, Any]],
+    *,
+    dedupe: bool = True,
 ) -> tuple[int, int]:
+    """Add `rows` with new surrogate ids (recorded in `ids` for the children); with `dedupe`,
+    a row whose natural key is already there is skipped (its id mapped to the one there)."""
     surrogate = _autoincrement_key(table)
     key = natural_key(table)
     mapping = ids.setdefault(table.name, {})
     written = skipped = 0
     for row in rows:
         for column in table.columns:  # follow the parents' new ids
-            for fk in column.foreign_keys:
-                parent = ids.get(fk.column.table.name)
+            parents = [fk.column.table.name for fk in column.foreign_keys]
+            if (table.name, column.name) in SOFT_REFERENCES:
+                parents.append(SOFT_REFERENCES[(table.name, column.name)])
+            for name in parents:
+                parent = ids.get(name)
                 if parent is not None and row.get(column.name) in parent:
                     row[column.name] = parent[row[column.name]]
         conditions = [
             table.c[k].is_(None) if row.get(k) is None else table.c[k] == row[k] for k in key
         ]
         target = table.c[surrogate] if surrogate else list(table.primary_key.columns)[0]
-        existing = session.execute(select(target).where(*conditions).limit(1)).first()
+        existing = (
+            session.execute(select(target).where(*conditions).limit(1)).first() if dedupe else None
+        )
         old_id = row.get(surrogate) if surrogate else None
         if existing is not None:
             skipped += 1
