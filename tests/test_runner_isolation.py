@@ -418,7 +418,9 @@ def _storage_layer_keeps_runners_apart(db_url: str) -> None:
     assert len(diary(db.all_runners())) == 1
 
 
-def test_cli_backs_up_and_restores_one_runner(db_url: str, tmp_path: Path) -> None:
+def test_cli_backs_up_and_restores_one_runner(
+    db_url: str, tmp_path: Path, activities_dir: Path
+) -> None:
     """`strideback export/restore --runner NAME`: one runner's rows, restored as another's,
     and nobody else's touched; without --runner the CLI acts for the local runner."""
     from typer.testing import CliRunner
@@ -427,7 +429,11 @@ def test_cli_backs_up_and_restores_one_runner(db_url: str, tmp_path: Path) -> No
 
     db = open_database(db_url)
     b, c = (add_user(db, name, "runner").id for name in ("rb", "rc"))
-    log_day(db.for_runner(b), DiaryEntry(day=B_DAY, pain_during=2, note=B_NOTE), today=TODAY)
+    import_paths(db, [activities_dir / B_FILE])  # the local runner's: ids 1.. are taken
+    import_paths(db.for_runner(b), [activities_dir / A_FILE])
+    b_run = list_activities(db.for_runner(b))[0].id
+    b_entry = DiaryEntry(day=B_DAY, pain_during=2, note=B_NOTE, activity_id=b_run)
+    log_day(db.for_runner(b), b_entry, today=TODAY)
     mine = DiaryEntry(day=B_DAY, pain_during=0, note="local note")
     log_day(db.for_runner(db.local_runner()), mine, today=TODAY)
     from strideback.store.db import data_dir
@@ -447,6 +453,8 @@ def test_cli_backs_up_and_restores_one_runner(db_url: str, tmp_path: Path) -> No
     done = cli.invoke(cli_app, ["--db", db_url, "restore", str(out), "--runner", "rc"])
     assert done.exit_code == 0, done.output
     assert [e.note for e in diary(db.for_runner(c))] == [B_NOTE]
+    (c_run,) = list_activities(db.for_runner(c))
+    assert c_run.id != b_run and diary(db.for_runner(c))[0].activity_id == c_run.id
     with db.for_runner(c).session() as s:
         (restored,) = s.scalars(select(FormClipRow.out_dir)).all()
     assert Path(restored) == data_dir() / "form" / f"runner-{c}" / "clip1"  # C's own folder
