@@ -165,3 +165,21 @@ def test_upgrade_keeps_every_row_on_postgresql(
     postgres_url: str, release_src: Path, activities_dir: Path, tmp_path: Path
 ) -> None:
     _check_upgrade(postgres_url, release_src, activities_dir, tmp_path)
+
+
+def test_a_new_database_gets_the_local_runner_only_when_used(tmp_path: Path) -> None:
+    """The migrations of a new, empty database make no account; the local runner 'me' is
+    made on first use, once (the same id every time)."""
+    from strideback.accounts.service import list_users, local_runner
+    from strideback.store.db import open_database
+
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    db = open_database(url)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM accounts_users")).scalar() == 0
+    engine.dispose()
+    me = local_runner(db)
+    assert local_runner(db) == me
+    (user,) = list_users(db)
+    assert (user.id, user.username, user.role, user.has_password) == (me, "me", "runner", False)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event, false, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 from strideback.store.owned import LOCAL_RUNNER_USERNAME, RunnerOwned
@@ -207,23 +207,26 @@ class Database:
             return known
         from strideback.store.accounts import UserRow  # the accounts tables' model
 
-        with self._sessions() as session, session.begin():
-            found = session.scalar(
-                select(UserRow.id).where(UserRow.username == LOCAL_RUNNER_USERNAME)
-            )
-            if found is None:
-                row = UserRow(
-                    username=LOCAL_RUNNER_USERNAME,
-                    role="runner",
-                    display_name="Me",
-                    password_hash=None,
-                    clinician_id=None,
-                    created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                    disabled=False,
-                )
-                session.add(row)
-                session.flush()
-                found = row.id
+        query = select(UserRow.id).where(UserRow.username == LOCAL_RUNNER_USERNAME)
+        try:
+            with self._sessions() as session, session.begin():
+                found = session.scalar(query)
+                if found is None:
+                    row = UserRow(
+                        username=LOCAL_RUNNER_USERNAME,
+                        role="runner",
+                        display_name="Me",
+                        password_hash=None,
+                        clinician_id=None,
+                        created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                        disabled=False,
+                    )
+                    session.add(row)
+                    session.flush()
+                    found = row.id
+        except IntegrityError:  # another process made it at the same moment: use theirs
+            with self._sessions() as session:
+                found = session.scalars(query).one()
         self._shared["local"] = int(found)
         return int(found)
 

@@ -54,13 +54,15 @@ def local_runner_id(connection: sa.Connection) -> int:
 
 
 def add_runner_column(table: str) -> None:
-    """Add `runner_id` (nullable for now) and give every existing row the local runner."""
+    """Add `runner_id` (nullable for now) and give every existing row the local runner (a
+    new, empty database gets no runner here: `Database.local_runner` makes one when used)."""
     connection = op.get_bind()
-    runner = local_runner_id(connection)
     with op.batch_alter_table(table) as batch:
         batch.add_column(sa.Column("runner_id", sa.Integer, nullable=True))
     literal = sa.table(table, sa.column("runner_id", sa.Integer))
-    connection.execute(sa.update(literal).values(runner_id=runner))
+    if connection.execute(sa.select(sa.func.count()).select_from(literal)).scalar():
+        runner = local_runner_id(connection)
+        connection.execute(sa.update(literal).values(runner_id=runner))
 
 
 def _pk_name(table: str) -> str:
