@@ -125,10 +125,11 @@ def test_manifest_lists_versions_counts_and_checksums(db, tmp_path, activities_d
             assert ephemeral not in manifest["tables"]  # job progress and login state stay out
         assert manifest["content_sha256"] == content_checksum(manifest["tables"], manifest["files"])
     # Every table of the schema is in the backup: new tables are included by construction.
+    # Issue #12: a backup is one runner's data; the accounts tables are not in it.
     from strideback.store.models import Base
 
-    excluded = {"web_jobs", "accounts_sessions", "accounts_login_failures"}
-    assert set(manifest["tables"]) == set(Base.metadata.tables) - excluded
+    accounts = {name for name in Base.metadata.tables if name.startswith("accounts_")}
+    assert set(manifest["tables"]) == set(Base.metadata.tables) - {"web_jobs"} - accounts
 
 
 def test_videos_only_on_request(db, tmp_path, activities_dir) -> None:
@@ -273,8 +274,9 @@ def test_merge_adds_only_what_is_missing_and_is_idempotent(
 
 def test_natural_keys() -> None:
     tables = {t.name: t for t in backed_up_tables()}
-    assert natural_key(tables["activities"]) == ["source_sha256", "leg_index"]
-    assert natural_key(tables["coach_diary"]) == ["day"]
+    # Issue #12: keys are per runner (a merge matches the restoring runner's rows only).
+    assert natural_key(tables["activities"]) == ["runner_id", "source_sha256", "leg_index"]
+    assert natural_key(tables["coach_diary"]) == ["runner_id", "day"]
     assert natural_key(tables["activity_series"]) == ["activity_id"]
     assert "id" not in natural_key(tables["coach_checks"])
 

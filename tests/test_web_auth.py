@@ -425,7 +425,7 @@ def test_serve_clinic_binds_a_network_address_and_warns(
         cli_app, ["--db", db_url, "serve", "--clinic", "--host", "0.0.0.0", "--secure-cookies"]
     )
     assert result.exit_code == 0, result.output
-    assert "NOT yet kept apart" in result.output
+    assert "clinic mode is a preview" in result.output
     ((app, kwargs),) = fake_uvicorn
     assert kwargs["host"] == "0.0.0.0"
     assert app.state.clinic is True and app.state.secure_cookies is True
@@ -440,7 +440,7 @@ def test_serve_default_is_single_user_on_loopback(db_url: str, fake_uvicorn: lis
     assert result.exit_code == 0, result.output
     ((app, kwargs),) = fake_uvicorn
     assert kwargs["host"] == "127.0.0.1" and app.state.clinic is False
-    assert "NOT yet kept apart" not in result.output
+    assert "clinic mode is a preview" not in result.output
 
 
 def test_serve_behind_a_proxy_answers_to_the_allowed_host_name(

@@ -43,6 +43,12 @@ def _user(row: UserRow) -> User:
     )
 
 
+def local_runner(db: Database) -> int:
+    """The id of the single local runner "me" (role runner, no password), created on first
+    use: the runner the CLI and the single-user dashboard act for."""
+    return db.local_runner()
+
+
 def _code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().encode("utf-8")).hexdigest()
 

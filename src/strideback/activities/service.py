@@ -391,7 +391,9 @@ def _store_activities(session: Session, parsed: ParsedFile, now: dt.datetime) ->
             if is_guessed(activity) and not twin.sport_guessed:
                 activity.sport, activity.sub_sport = twin.sport, twin.sub_sport
                 activity.provenance["sport"] = "from the replaced copy"
-            old_source = session.get(SourceFile, twin.source_sha256)
+            old_source = session.scalar(
+                select(SourceFile).where(SourceFile.sha256 == twin.source_sha256)
+            )
             if old_source is not None:
                 old_source.status, old_source.note = DUPLICATE, f"replaced by {parsed.name}"
             session.delete(twin)
@@ -415,7 +417,7 @@ def _store(db: Database, parsed: ParsedFile, now: dt.datetime) -> list[ImportRes
     if parsed.status == ERROR or parsed.sha256 is None:
         return [_result(parsed.name, ERROR, error=parsed.reason or "unreadable")]
     with db.session() as session:
-        known = session.get(SourceFile, parsed.sha256)
+        known = session.scalar(select(SourceFile).where(SourceFile.sha256 == parsed.sha256))
         if known is not None:
             if known.status == SKIPPED:
                 return [_result(parsed.name, SKIPPED, error=None, note=known.note)]

@@ -1,4 +1,8 @@
-"""Write a backup zip of every table (and the files rows point to); restore one, checked.
+"""Write a backup zip of one runner's data (and the files rows point to); restore one, checked.
+
+A backup holds the rows of the runner the database acts for (`db.for_runner`, the local
+runner by default), without their runner id; a restore writes them as the restoring runner's
+and touches no other runner's rows. Accounts are not part of a backup.
 
 Layout of the zip:
     manifest.json            format, versions, schema heads, per-table rows and SHA-256,
@@ -19,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -33,7 +38,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from strideback import __version__
-from strideback.backup.codec import HOME_TOKEN, FieldError, decode_row, encode_row
+from strideback.backup.codec import (
+    HOME_TOKEN,
+    OWNER,
+    FieldError,
+    backup_columns,
+    decode_row,
+    encode_row,
+)
 from strideback.backup.csvsafe import write_rows
 from strideback.backup.validate import check_row
 from strideback.store.db import Database, data_dir, migration_heads
@@ -43,9 +55,14 @@ FORMAT = "strideback-backup"
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 # Not part of a backup: progress rows of background jobs (they belong to a running server).
-# Not part of a backup: job progress, and login state that must never travel (sessions, the
-# failed-login log used for throttling).
-EXCLUDED_TABLES = frozenset({"web_jobs", "accounts_sessions", "accounts_login_failures"})
+EXCLUDED_TABLES = frozenset({"web_jobs"})
+# References by id without a foreign key (the tables belong to different capabilities):
+# restored after their parent, and following its new ids.
+SOFT_REFERENCES = {("coach_diary", "activity_id"): "activities"}
+# Tables a backup made before issue #12 may hold that a runner's restore leaves alone.
+IGNORED_TABLES = frozenset(
+    {"accounts_users", "accounts_invites", "accounts_login_failures", "accounts_sessions"}
+)
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".webm", ".mkv")
 # A backup is read member by member; these keep a hostile zip from filling memory or disk.
 MAX_MEMBERS = 200_000
@@ -89,8 +106,32 @@ class RestoreSummary:
 
 
 def backed_up_tables() -> list[SqlTable]:
-    """Every table StrideBack defines, parents before children."""
-    return [t for t in Base.metadata.sorted_tables if t.name not in EXCLUDED_TABLES]
+    """Every runner-owned table, parents before children (soft references included)."""
+    ordered = [
+        t for t in Base.metadata.sorted_tables if OWNER in t.c and t.name not in EXCLUDED_TABLES
+    ]
+    for (child, _column), parent in SOFT_REFERENCES.items():
+        names = [t.name for t in ordered]
+        if child in names and parent in names and names.index(child) < names.index(parent):
+            moved = ordered.pop(names.index(child))
+            ordered.insert(names.index(parent), moved)  # right after the parent
+    return ordered
+
+
+_RUNNER_FOLDER = re.compile(r"^(form|uploads)/runner-\d+(/|$)")
+
+
+def runner_path(rel: str, runner: int) -> str:
+    """A data-folder path of a backup's runner folder (`form/runner-<id>/...`) as the restoring
+    runner's: a restored clip never lands in (or overwrites) another runner's folder."""
+    return _RUNNER_FOLDER.sub(lambda m: f"{m.group(1)}/runner-{runner}{m.group(2)}", rel)
+
+
+def _runner(db: Database) -> int:
+    runner = db.runner_id
+    if runner is None:
+        raise BackupError("no runner chosen: a backup holds one runner's data")
+    return runner
 
 
 def _homes() -> tuple[str, ...]:
@@ -126,12 +167,13 @@ def content_checksum(tables: dict[str, Any], files: dict[str, Any]) -> str:
 def export_backup(
     db: Database, out: Path, *, with_videos: bool = False, now: dt.datetime | None = None
 ) -> ExportSummary:
-    """Write everything in the database (and the files its rows point to) to `out` (.zip).
+    """Write the runner's data (and the files its rows point to) to `out` (.zip).
 
     The zip is written next to `out` and moved into place at the end: a failed export
     leaves no half-written file.
     """
     out = Path(out)
+    runner = _runner(db)
     out.parent.mkdir(parents=True, exist_ok=True)
     homes = _homes()
     now = now or dt.datetime.now(dt.UTC)
@@ -145,7 +187,9 @@ def export_backup(
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
             with db.session() as session:
                 for table in backed_up_tables():
-                    tables[table.name] = _export_table(zf, session, table, homes, referenced)
+                    tables[table.name] = _export_table(
+                        zf, session, table, runner, homes, referenced
+                    )
             for rel in sorted(referenced):
                 for path, name in _referenced_files(rel, with_videos):
                     files[name] = _add_file(zf, path, name)
@@ -177,19 +221,20 @@ def _export_table(
     zf: zipfile.ZipFile,
     session: Session,
     table: SqlTable,
+    runner: int,
     homes: tuple[str, ...],
     referenced: set[str],
 ) -> dict[str, Any]:
     name = f"tables/{table.name}.jsonl"
     digest = hashlib.sha256()
     rows = 0
-    csv_columns = [c.name for c in table.columns if not _is_binary(c)]
+    csv_columns = [c.name for c in backup_columns(table) if not _is_binary(c)]
     local = {"start_time", "utc_offset_s"} <= set(csv_columns)
     if local:
         csv_columns.insert(csv_columns.index("start_time") + 1, "start_time_local")
     csv_buffer = io.StringIO(newline="")
     csv_rows: list[dict[str, Any]] = []
-    query = select(table).order_by(*table.primary_key.columns)
+    query = select(table).where(table.c[OWNER] == runner).order_by(*table.primary_key.columns)
     with zf.open(name, "w", force_zip64=True) as member:
         for row in session.execute(query):
             encoded = _encode(table, row, homes)
@@ -212,7 +257,7 @@ def _export_table(
         "file": name,
         "rows": rows,
         "sha256": digest.hexdigest(),
-        "columns": [c.name for c in table.columns],
+        "columns": [c.name for c in backup_columns(table)],
     }
 
 
@@ -302,7 +347,7 @@ def restore_backup(
             for name in files:
                 _extract(zf, name, staging / name.removeprefix("files/"))
             summary = _write(db, zf, path, manifest, tables, mode, today)
-            summary.files = _move_files(staging, overwrite=mode != "merge")
+            summary.files = _move_files(staging, _runner(db), overwrite=mode != "merge")
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     from strideback.preferences import forget_cached_preferences
@@ -359,7 +404,7 @@ def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
 
 def _tables_of(manifest: dict[str, Any], path: Path) -> list[SqlTable]:
     known = {t.name: t for t in backed_up_tables()}
-    unknown = set(manifest["tables"]) - set(known)
+    unknown = set(manifest["tables"]) - set(known) - IGNORED_TABLES
     if unknown:
         raise _fail(path, f"unknown tables {', '.join(sorted(unknown))} (a newer StrideBack?)")
     return [t for t in backed_up_tables() if t.name in manifest["tables"]]
@@ -432,11 +477,11 @@ def _extract(zf: zipfile.ZipFile, name: str, target: Path) -> None:
         shutil.copyfileobj(src, dst, CHUNK)
 
 
-def _move_files(staging: Path, overwrite: bool) -> int:
+def _move_files(staging: Path, runner: int, overwrite: bool) -> int:
     home = data_dir()
     moved = 0
     for item in sorted(p for p in staging.rglob("*") if p.is_file()):
-        target = home / item.relative_to(staging)
+        target = home / runner_path(item.relative_to(staging).as_posix(), runner)
         if target.exists() and not overwrite:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -455,27 +500,49 @@ def _write(
     today: dt.date,
 ) -> RestoreSummary:
     summary = RestoreSummary(mode=mode)
+    runner = _runner(db)
+
+    home = str(data_dir()) + "/"
+
+    def owned(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for row in rows:
+            row[OWNER] = runner
+            for key, value in row.items():
+                if isinstance(value, str) and value.startswith(home):
+                    row[key] = home + runner_path(value[len(home) :], runner)
+            yield row
+
     try:
         with db.session() as session:
-            held = _row_counts(session)
+            held = _row_counts(session, runner)
             if mode == "empty" and any(held.values()):
                 listed = ", ".join(f"{n} {t}" for t, n in held.items() if n)
                 raise _fail(path, f"the database already holds data ({listed}); restore "
                             "with --replace to overwrite it or --merge to add to it")  # fmt: skip
             if mode in ("empty", "replace"):
                 for table in reversed(backed_up_tables()):
-                    session.execute(delete(table))
-                for table in tables:
-                    summary.written[table.name] = _insert_all(
-                        session, table, _rows(zf, path, manifest, table, today)
-                    )
-                if db.engine.dialect.name == "postgresql":
-                    _reset_sequences(session, tables)
+                    session.execute(delete(table).where(table.c[OWNER] == runner))
+                if _others_hold_rows(session, tables, runner):
+                    # Ids are shared by every runner of the database: the rows get new ones
+                    # (children follow their parents), as a merge into nothing would.
+                    new_ids: dict[str, dict[Any, Any]] = {}
+                    for table in tables:
+                        rows = owned(_rows(zf, path, manifest, table, today))
+                        summary.written[table.name] = _merge_table(
+                            session, table, rows, new_ids, dedupe=False
+                        )[0]
+                else:  # the only runner: exactly as exported, ids included
+                    for table in tables:
+                        summary.written[table.name] = _insert_all(
+                            session, table, owned(_rows(zf, path, manifest, table, today))
+                        )
+                    if db.engine.dialect.name == "postgresql":
+                        _reset_sequences(session, tables)
             else:
                 ids: dict[str, dict[Any, Any]] = {}
                 for table in tables:
                     written, skipped = _merge_table(
-                        session, table, _rows(zf, path, manifest, table, today), ids
+                        session, table, owned(_rows(zf, path, manifest, table, today)), ids
                     )
                     summary.written[table.name] = written
                     summary.skipped[table.name] = skipped
@@ -485,9 +552,20 @@ def _write(
     return summary
 
 
-def _row_counts(session: Session) -> dict[str, int]:
+def _others_hold_rows(session: Session, tables: list[SqlTable], runner: int) -> bool:
+    """Whether another runner has rows in a table whose ids a restore would reuse."""
+    return any(
+        session.scalar(select(t.c[OWNER]).where(t.c[OWNER] != runner).limit(1)) is not None
+        for t in tables
+        if _autoincrement_key(t) is not None
+    )
+
+
+def _row_counts(session: Session, runner: int) -> dict[str, int]:
     return {
-        t.name: int(session.scalar(select(func.count()).select_from(t)) or 0)
+        t.name: int(
+            session.scalar(select(func.count()).select_from(t).where(t.c[OWNER] == runner)) or 0
+        )
         for t in backed_up_tables()
     }
 
@@ -546,22 +624,31 @@ def _merge_table(
     table: SqlTable,
     rows: Iterator[dict[str, Any]],
     ids: dict[str, dict[Any, Any]],
+    *,
+    dedupe: bool = True,
 ) -> tuple[int, int]:
+    """Add `rows` with new surrogate ids (recorded in `ids` for the children); with `dedupe`,
+    a row whose natural key is already there is skipped (its id mapped to the one there)."""
     surrogate = _autoincrement_key(table)
     key = natural_key(table)
     mapping = ids.setdefault(table.name, {})
     written = skipped = 0
     for row in rows:
         for column in table.columns:  # follow the parents' new ids
-            for fk in column.foreign_keys:
-                parent = ids.get(fk.column.table.name)
+            parents = [fk.column.table.name for fk in column.foreign_keys]
+            if (table.name, column.name) in SOFT_REFERENCES:
+                parents.append(SOFT_REFERENCES[(table.name, column.name)])
+            for name in parents:
+                parent = ids.get(name)
                 if parent is not None and row.get(column.name) in parent:
                     row[column.name] = parent[row[column.name]]
         conditions = [
             table.c[k].is_(None) if row.get(k) is None else table.c[k] == row[k] for k in key
         ]
         target = table.c[surrogate] if surrogate else list(table.primary_key.columns)[0]
-        existing = session.execute(select(target).where(*conditions).limit(1)).first()
+        existing = (
+            session.execute(select(target).where(*conditions).limit(1)).first() if dedupe else None
+        )
         old_id = row.get(surrogate) if surrogate else None
         if existing is not None:
             skipped += 1

@@ -47,8 +47,16 @@ def encode_value(column: Column[Any], value: Any, home: str) -> Any:
     return value
 
 
+OWNER = "runner_id"  # whose rows: set on restore to the runner restoring, never in a backup
+
+
+def backup_columns(table: SqlTable) -> list[Column[Any]]:
+    """The columns a backup holds: all but the owning runner (a backup is one runner's)."""
+    return [c for c in table.columns if c.name != OWNER]
+
+
 def encode_row(table: SqlTable, row: Any, home: str) -> dict[str, Any]:
-    return {c.name: encode_value(c, row._mapping[c], home) for c in table.columns}
+    return {c.name: encode_value(c, row._mapping[c], home) for c in backup_columns(table)}
 
 
 def decode_value(column: Column[Any], value: Any, home: str) -> Any:
@@ -114,11 +122,11 @@ def decode_row(table: SqlTable, raw: Any, home: str) -> dict[str, Any]:
     """A row for `table` from its JSON object: every column checked, unknown ones refused."""
     if not isinstance(raw, dict):
         raise FieldError("(row)", "is not a JSON object")
-    unknown = set(raw) - {c.name for c in table.columns}
+    unknown = set(raw) - {c.name for c in backup_columns(table)}
     if unknown:
         raise FieldError(", ".join(sorted(unknown)), "is not a column of this table")
     row: dict[str, Any] = {}
-    for column in table.columns:
+    for column in backup_columns(table):
         if column.name not in raw:
             if column.nullable or column.default is not None or column.server_default is not None:
                 continue  # an older backup without this column: the default applies

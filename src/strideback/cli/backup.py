@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from strideback.cli.common import console, fail, get_db, print_json
+from strideback.cli.common import console, fail, get_runner_db, print_json
 
 
 def export_command(
@@ -20,8 +20,11 @@ def export_command(
         False, "--with-videos", help="Also the form clips' videos (large)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    runner: str | None = typer.Option(
+        None, "--runner", help="Clinic mode: back up this runner (default: the local runner)."
+    ),
 ) -> None:
-    """Back up everything: activities, diary, checks, plan, settings, form clips (.zip)."""
+    """Back up one runner's data: activities, diary, checks, plan, settings, form clips (.zip)."""
     from strideback.backup import export_backup
 
     name = f"strideback-backup-{dt.date.today().isoformat()}.zip"
@@ -29,7 +32,7 @@ def export_command(
     folder = target if target.is_dir() or target.suffix.lower() != ".zip" else None
     if folder is not None:
         target = folder / name
-    db = get_db()
+    db = get_runner_db(runner)
     try:
         summary = export_backup(db, target, with_videos=with_videos)
         if folder is not None:
@@ -57,8 +60,12 @@ def restore_command(
     replace: bool = typer.Option(False, "--replace", help="Replace the data already there."),
     merge: bool = typer.Option(False, "--merge", help="Add what is not there yet (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    runner: str | None = typer.Option(
+        None, "--runner", help="Clinic mode: restore as this runner (default: the local runner)."
+    ),
 ) -> None:
-    """Restore a backup. Into a database that holds data only with --replace or --merge."""
+    """Restore a backup as one runner's data (only with --replace or --merge where that runner
+    has data already)."""
     from strideback.backup import BackupError
     from strideback.backup.archive import Mode
     from strideback.backup.legacy import restore_any
@@ -67,7 +74,7 @@ def restore_command(
         fail("choose one of --replace and --merge")
     mode: Mode = "replace" if replace else "merge" if merge else "empty"
     try:
-        summary = restore_any(get_db(), path, mode=mode)
+        summary = restore_any(get_runner_db(runner), path, mode=mode)
     except (BackupError, OSError) as exc:
         fail(str(exc))
     if as_json:

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
+from strideback.accounts.service import local_runner
 from strideback.store.db import Database, open_database
 
 console = Console()
@@ -21,17 +22,33 @@ def set_db_url(url: str | None) -> None:
 
 
 def get_db() -> Database:
-    """The database chosen by `--db`, `STRIDEBACK_DB`, or the default SQLite file.
+    """The database chosen by `--db`, `STRIDEBACK_DB`, or the default SQLite file, acting for
+    the local runner (issue #12: one database may hold many runners; the CLI is the local one's).
 
     A URL that does not parse, names a driver we lack, or points at a server that does not
     answer ends the command with one line saying so (exit 2), not a traceback.
     """
     url = _state["db_url"]
     try:
-        return open_database(url)
+        db = open_database(url)
+        return db.for_runner(local_runner(db))  # the CLI acts for the local runner "me"
     except Exception as exc:  # any driver, URL or migration failure: one clear line
         fail(f"cannot open the database {_shown(url)}: {_first_line(exc)}", code=2)
         raise  # unreachable: fail() exits
+
+
+def get_runner_db(username: str | None) -> Database:
+    """`get_db()`, or with `--runner NAME` the database acting for that runner's account
+    (clinic mode: the admin backs up or restores one runner on the server)."""
+    db = get_db()
+    if username is None:
+        return db
+    from strideback.accounts.service import list_users
+
+    found = [u for u in list_users(db) if u.username == username.strip().lower()]
+    if not found or found[0].role != "runner":
+        fail(f"--runner: no runner account named {username!r} (see `strideback users list`)")
+    return db.for_runner(found[0].id)
 
 
 def _shown(url: str | None) -> str:

@@ -15,10 +15,9 @@ import typer
 from strideback.cli.common import console, err_console, fail, get_db
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-NOT_ISOLATED_YET = (
-    "clinic mode is a preview: each runner's data is NOT yet kept apart (every account "
-    "sees the one database's diary, plan and files). Do not use it with several runners' "
-    "real data yet."
+CLINIC_PREVIEW = (
+    "clinic mode is a preview: each runner's data is kept apart, but the clinician board, "
+    "per-runner thresholds with an audit log and clinician notes are not built yet."
 )
 
 
@@ -70,7 +69,7 @@ def register(app: typer.Typer) -> None:
                     "strideback users add NAME --role admin --password",
                     2,
                 )
-            err_console.print(f"[bold yellow]warning:[/] {NOT_ISOLATED_YET}", soft_wrap=True)
+            err_console.print(f"[bold yellow]warning:[/] {CLINIC_PREVIEW}", soft_wrap=True)
         if allowed_host:
             allowed: list[str] | None = [*LOOPBACK_HOSTS, *allowed_host]
         else:

@@ -81,6 +81,11 @@ def _validate_entry(entry: DiaryEntry, today: dt.date | None = None) -> DiaryEnt
     )
 
 
+def _day_row(s: Session, day: dt.date) -> DiaryRow | None:
+    """The session's runner's row of `day` (store/db.py adds the runner to the query)."""
+    return s.scalar(select(DiaryRow).where(DiaryRow.day == day))
+
+
 def to_entry(row: DiaryRow) -> DiaryEntry:
     return DiaryEntry(**{name: getattr(row, name) for name in ENTRY_FIELDS})
 
@@ -96,7 +101,7 @@ def _write(s: Session, entry: DiaryEntry) -> DiaryEntry:
         runs = runs_between(s, entry.day, entry.day)
         if runs:
             entry = dataclasses.replace(entry, activity_id=runs[0].id)
-    row = s.get(DiaryRow, entry.day)
+    row = _day_row(s, entry.day)
     if row is None:
         row = DiaryRow(day=entry.day)
         s.add(row)
@@ -130,7 +135,7 @@ def save_day(
     Raises ValueError with a clear message; nothing is written then.
     """
     with db.session() as s:
-        row = s.get(DiaryRow, day)
+        row = _day_row(s, day)
         old = to_entry(row) if row is not None else DiaryEntry(day=day)
         entry = _validate_entry(_apply_changes(old, changes), today)
         return _write(s, entry)
@@ -155,7 +160,7 @@ def log_day(
         return save_day(db, entry.day, changes, today=today)
     entry = _validate_entry(entry, today)
     with db.session() as s:
-        row = s.get(DiaryRow, entry.day)
+        row = _day_row(s, entry.day)
         if row is not None:
             kept = {
                 name: getattr(row, name)
@@ -182,7 +187,7 @@ def log_from_activity(db: Database, activity_id: int, **fields: Any) -> DiaryEnt
 def delete_day(db: Database, day: dt.date) -> DiaryEntry | None:
     """Remove one diary day; returns what was deleted (for an undo), None if there was none."""
     with db.session() as s:
-        row = s.get(DiaryRow, day)
+        row = _day_row(s, day)
         if row is None:
             return None
         entry = to_entry(row)

@@ -58,7 +58,7 @@ def update_settings(db: Database, changes: dict[str, Any]) -> dict[str, Any]:
     defaults = default_values()
     with db.session() as s:
         for key, value in clean.items():
-            row = s.get(SettingRow, key)
+            row = s.scalar(select(SettingRow).where(SettingRow.key == key))
             if value == defaults[key]:
                 if row is not None:
                     s.delete(row)

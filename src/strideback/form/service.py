@@ -107,6 +107,12 @@ def _overlay(analysis: FormAnalysis, lm_len: int) -> Overlay:
                    frames=lm_len, event_frames=label_frames)  # fmt: skip
 
 
+def _runner_form_dir(db: Database) -> Path:
+    """Where a runner's clips go: one folder per runner under the data folder's `form/`."""
+    runner = db.runner_id
+    return data_dir() / "form" / (f"runner-{runner}" if runner is not None else "unowned")
+
+
 def analyse_clip(
     db: Database,
     video: Path,
@@ -136,7 +142,7 @@ def analyse_clip(
     target = (
         Path(out_dir)
         if out_dir
-        else data_dir() / "form" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        else _runner_form_dir(db) / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     )
     if target.exists() and not target.is_dir():
         raise FormError(f"{target}: the output path is a file, not a folder")

@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     LargeBinary,
     String,
@@ -19,17 +20,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from strideback.store.base import Base
+from strideback.store.owned import RunnerOwned
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class SourceFile(Base):
-    """A file we have seen, keyed by the SHA-256 of its bytes (re-import is a no-op)."""
+class SourceFile(RunnerOwned, Base):
+    """A file a runner imported, keyed by (runner, SHA-256 of its bytes): re-import is a no-op."""
 
     __tablename__ = "source_files"
 
+    runner_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts_users.id"), primary_key=True, index=True
+    )
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(500))
     format: Mapped[str] = mapped_column(String(16))
@@ -39,14 +44,19 @@ class SourceFile(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class ActivityRow(Base):
+class ActivityRow(RunnerOwned, Base):
     __tablename__ = "activities"
-    __table_args__ = (UniqueConstraint("source_sha256", "leg_index"),)
+    __table_args__ = (
+        UniqueConstraint("runner_id", "source_sha256", "leg_index"),
+        ForeignKeyConstraint(
+            ["runner_id", "source_sha256"],
+            ["source_files.runner_id", "source_files.sha256"],
+            ondelete="CASCADE",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    source_sha256: Mapped[str] = mapped_column(
-        String(64), ForeignKey("source_files.sha256", ondelete="CASCADE"), index=True
-    )
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
     leg_index: Mapped[int] = mapped_column(Integer, default=0)
     source_format: Mapped[str] = mapped_column(String(16))
     source_file: Mapped[str] = mapped_column(String(500))
@@ -81,7 +91,7 @@ class ActivityRow(Base):
     )
 
 
-class ActivitySeries(Base):
+class ActivitySeries(RunnerOwned, Base):
     """The time series of one activity as a zlib-compressed .npz blob (not a row per sample)."""
 
     __tablename__ = "activity_series"

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from strideback.store.base import Base
+from strideback.store.owned import RunnerOwned
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class CheckRow(Base):
+class CheckRow(RunnerOwned, Base):
     """One completed knee check: the answers as given and what they led to."""
 
     __tablename__ = "coach_checks"
@@ -33,11 +34,14 @@ class CheckRow(Base):
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list
 
 
-class DiaryRow(Base):
-    """One diary day (upserted by day)."""
+class DiaryRow(RunnerOwned, Base):
+    """One diary day of one runner (upserted by (runner, day))."""
 
     __tablename__ = "coach_diary"
 
+    runner_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts_users.id"), primary_key=True, index=True
+    )
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     pain_during: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pain_after: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -58,17 +62,20 @@ class DiaryRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class SettingRow(Base):
-    """A clinician override of one rule threshold (defaults live in plan/rules.yaml)."""
+class SettingRow(RunnerOwned, Base):
+    """A clinician override of one rule threshold for one runner (defaults: plan/rules.yaml)."""
 
     __tablename__ = "coach_settings"
 
+    runner_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts_users.id"), primary_key=True, index=True
+    )
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)  # JSON
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class PlanStartRow(Base):
+class PlanStartRow(RunnerOwned, Base):
     """When the plan started (the latest row wins); a clinician clearance restarts it."""
 
     __tablename__ = "coach_plan_starts"
@@ -83,7 +90,7 @@ class PlanStartRow(Base):
     restart_step: Mapped[str | None] = mapped_column(String(40), nullable=True)  # ladder step id
 
 
-class CalendarRow(Base):
+class CalendarRow(RunnerOwned, Base):
     """The runner's calendar identity (coach_0004): one random id, so event UIDs differ between
     runners and plans and a re-imported calendar replaces its own events."""
 

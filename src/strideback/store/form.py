@@ -8,13 +8,14 @@ from sqlalchemy import Date, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from strideback.store.base import Base
+from strideback.store.owned import RunnerOwned
 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class FormClipRow(Base):
+class FormClipRow(RunnerOwned, Base):
     __tablename__ = "form_clips"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

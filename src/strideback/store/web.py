@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from strideback.store.base import Base
+from strideback.store.owned import RunnerOwned
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class JobRow(Base):
+class JobRow(RunnerOwned, Base):
     """One background job (an import or a video analysis) and its persisted progress."""
 
     __tablename__ = "web_jobs"
@@ -35,10 +36,13 @@ class JobRow(Base):
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
-class WebPreference(Base):
-    """Display preferences of the dashboard (e.g. units km/mi): key -> JSON value."""
+class WebPreference(RunnerOwned, Base):
+    """A runner's display preferences (e.g. units km/mi): (runner, key) -> JSON value."""
 
     __tablename__ = "web_preferences"
 
+    runner_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts_users.id"), primary_key=True, index=True
+    )
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)

@@ -84,6 +84,8 @@ def create_app(
     db = open_database(db_url)
     config = load_config()
     clinic = clinic_from_env() if clinic is None else clinic
+    if clinic:  # every runner page acts for a runner chosen per request (deps.runner_db)
+        db = db.requiring_runner()
     clock = now or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
     if jobs_in_processes is None:
         jobs_in_processes = os.environ.get("STRIDEBACK_WEB_JOBS", "process") != "thread"

@@ -25,7 +25,7 @@ from strideback.preferences import get_preferences
 from strideback.store.db import Database
 from strideback.web import formatting
 from strideback.web.config import WebConfig
-from strideback.web.jobs import JobRunner
+from strideback.web.jobs import JobRunner, JobStore
 from strideback.web.views import PainBands
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -63,8 +63,27 @@ T = TypeVar("T")
 
 
 def get_db(request: Request) -> Database:
+    """The database as the server sees it: for the accounts pages (login, users). In clinic
+    mode it shows no runner's rows; the runner pages use `runner_db`."""
     db: Database = request.app.state.db
     return db
+
+
+def runner_id(request: Request) -> int:
+    """The runner this request acts for: the logged-in runner, the runner a clinician chose
+    (403 otherwise), or in single-user mode the local runner."""
+    runner = acting_runner(request)
+    return runner.id if runner is not None else get_db(request).local_runner()
+
+
+def runner_db(request: Request) -> Database:
+    """The database acting for `runner_id(request)`: every runner page reads and writes
+    through it, so it sees only that runner's rows (store/db.py filters every query)."""
+    cached: Database | None = getattr(request.state, "runner_db", None)
+    if cached is None:
+        cached = get_db(request).for_runner(runner_id(request))
+        request.state.runner_db = cached
+    return cached
 
 
 def clinic_mode(request: Request) -> bool:
@@ -169,6 +188,11 @@ def get_jobs(request: Request) -> JobRunner:
     return jobs
 
 
+def runner_jobs(request: Request) -> JobStore:
+    """The jobs of the runner this request acts for (another runner's job: not found)."""
+    return get_jobs(request).store_for(runner_id(request))
+
+
 def today(request: Request) -> dt.date:
     clock: Callable[[], dt.date] = request.app.state.today
     return clock()
@@ -178,7 +202,7 @@ def settings(request: Request) -> dict[str, Any]:
     """The coach settings in force (thresholds), read once per request."""
     cached: dict[str, Any] | None = getattr(request.state, "settings", None)
     if cached is None:
-        cached = dict(get_settings(get_db(request)))
+        cached = dict(get_settings(runner_db(request)))
         request.state.settings = cached
     return cached
 
@@ -186,7 +210,11 @@ def settings(request: Request) -> dict[str, Any]:
 def units(request: Request) -> str:
     cached: str | None = getattr(request.state, "units", None)
     if cached is None:
-        cached = str(get_preferences(get_db(request)).get("units", "km"))
+        try:
+            db = runner_db(request)
+        except HTTPException:  # no runner to ask (login, accounts and error pages)
+            return "km"
+        cached = str(get_preferences(db).get("units", "km"))
         request.state.units = cached
     return cached if cached in ("km", "mi") else "km"
 

@@ -114,16 +114,38 @@ def _rowcount(result: object) -> int:
 
 
 class JobStore:
-    """Create, update and read job rows."""
+    """Create, update and read job rows (of the runner `db` acts for; every runner's when
+    `db` is `all_runners()`, the server-wide store of heartbeats and interruptions)."""
 
     def __init__(self, db: Database, owner: str | None = None):
         self.db = db
         self.owner = owner
 
-    def create(self, kind: str, params: dict[str, Any], message: str = "Waiting to start") -> int:
+    def for_runner(self, runner_id: int) -> JobStore:
+        """The same store acting for one runner: it sees and creates only their jobs."""
+        return JobStore(self.db.for_runner(runner_id), owner=self.owner)
+
+    def runner_of(self, job_id: int) -> int | None:
+        """Whose job this is (the worker acts for that runner)."""
+        with self.db.all_runners().session() as session:
+            return session.scalar(select(JobRow.runner_id).where(JobRow.id == job_id))
+
+    def create(
+        self,
+        kind: str,
+        params: dict[str, Any],
+        message: str = "Waiting to start",
+        *,
+        runner: int | None = None,
+    ) -> int:
+        """A queued job of `runner` (default: the runner the store acts for; on the
+        server-wide store of a single-user server, the local runner)."""
         now = utcnow()
+        if runner is None and self.db.runner_id is None and not self.db.require_runner:
+            runner = self.db.local_runner()
         with self.db.session() as session:
             row = JobRow(
+                runner_id=runner,
                 kind=kind,
                 status="queued",
                 done=0,
@@ -256,6 +278,10 @@ def sweep_empty_upload_folders() -> None:
     if not root.is_dir():
         return
     for folder in root.iterdir():
+        if folder.is_dir() and folder.name.startswith("runner-"):  # a runner's uploads
+            for inner in folder.iterdir():
+                if inner.is_dir() and not any(inner.iterdir()):
+                    inner.rmdir()
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
 
@@ -263,11 +289,18 @@ def sweep_empty_upload_folders() -> None:
 # --- the work itself: module-level functions so a spawned process can run them ----------
 
 
+def job_database(db_url: str, job_id: int) -> tuple[Database, JobStore]:
+    """For a worker: the database acting for the job's runner, and that runner's job store."""
+    base = open_database(db_url)
+    runner = JobStore(base).runner_of(job_id)
+    db = base.for_runner(runner) if runner is not None else base
+    return db, JobStore(db)
+
+
 def run_import_job(db_url: str, job_id: int, paths: list[str]) -> None:
     from strideback.activities.service import import_paths
 
-    db = open_database(db_url)
-    store = JobStore(db)
+    db, store = job_database(db_url, job_id)
     try:
         progress = ThrottledProgress(store, job_id)
         store.progress(job_id, 0, len(paths), "Reading files")
@@ -300,8 +333,7 @@ def run_form_job(
     from strideback.form.model import FormError
     from strideback.form.service import analyse_clip
 
-    db = open_database(db_url)
-    store = JobStore(db)
+    db, store = job_database(db_url, job_id)
     try:
         progress = ThrottledProgress(store, job_id)
         store.progress(job_id, 0, 0, "Starting the analysis")
@@ -332,7 +364,9 @@ class JobRunner:
     """
 
     def __init__(self, db: Database, use_processes: bool = True, workers: int = 1):
-        self.store = JobStore(db, owner=new_owner_id())
+        # Server-wide: heartbeats and interruptions of every runner's jobs of this server.
+        self.store = JobStore(db.all_runners(), owner=new_owner_id())
+        self._db = db
         self.db_url = db.url
         self.use_processes = use_processes
         self.workers = workers
@@ -366,10 +400,22 @@ class JobRunner:
             except Exception:  # a locked or unreachable DB: try again at the next beat
                 continue
 
+    def store_for(self, runner_id: int) -> JobStore:
+        """The job store of one runner (the pages show and poll only their own jobs)."""
+        return self.store.for_runner(runner_id)
+
     def submit(
-        self, kind: str, params: dict[str, Any], func: Callable[..., None], *args: Any
+        self,
+        kind: str,
+        params: dict[str, Any],
+        func: Callable[..., None],
+        *args: Any,
+        runner: int | None = None,
     ) -> int:
-        job_id = self.store.create(kind, params)
+        """Start `func(db_url, job_id, *args)` as a job of `runner` (default: the local
+        runner); the worker acts for the job's runner (`job_database`)."""
+        owner = runner if runner is not None else self._db.local_runner()
+        job_id = self.store_for(owner).create(kind, params)
         try:
             future = self._submit(func, job_id, *args)
         except BrokenProcessPool:

@@ -64,10 +64,12 @@ def sniff_error(filename: str, head: bytes) -> str | None:
     return None
 
 
-def new_upload_folder(kind: str) -> Path:
-    folder = (
-        data_dir() / "uploads" / f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
-    )
+def new_upload_folder(kind: str, runner: int | None = None) -> Path:
+    """A fresh folder for one upload, under the runner's own folder when a runner is given."""
+    root = data_dir() / "uploads"
+    if runner is not None:
+        root = root / f"runner-{int(runner)}"
+    folder = root / f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

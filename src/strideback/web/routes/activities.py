@@ -21,11 +21,13 @@ from strideback.activities.queries import (
 from strideback.domain import RUN_SUB_SPORTS, SPORTS, Activity
 from strideback.web.deps import (
     get_config,
-    get_db,
     get_jobs,
     is_htmx,
     render,
     run_write,
+    runner_db,
+    runner_id,
+    runner_jobs,
     units,
 )
 from strideback.web.jobs import run_import_job
@@ -46,7 +48,7 @@ def _list_context(
     page = min(max(1, page), MAX_PAGE)
     sport = sport if sport in SPORT_CHOICES else None
     rows: list[ActivitySummary] = list_activities(
-        get_db(request), sport=sport, limit=per_page + 1, offset=(page - 1) * per_page
+        runner_db(request), sport=sport, limit=per_page + 1, offset=(page - 1) * per_page
     )
     return {
         "rows": rows[:per_page],
@@ -56,7 +58,7 @@ def _list_context(
         "sports": SPORT_CHOICES,
         "unavailable": None,
         "deleted": deleted,
-        "jobs": get_jobs(request).store.recent("import", limit=3),
+        "jobs": runner_jobs(request).recent("import", limit=3),
         "accept": ",".join(get_config(request).uploads["activities"].suffixes),
         "upload_label": get_config(request).uploads["activities"].label,
         "upload_errors": [],
@@ -76,15 +78,19 @@ async def upload_activities(request: Request) -> Response:
     form = await request.form(max_files=5000)
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     rule = get_config(request).uploads["activities"]
-    folder = new_upload_folder("import")
+    folder = new_upload_folder("import", runner_id(request))
     saved, errors = await save_uploads(files, rule, folder)
     job = None
     if saved:
         runner = get_jobs(request)
         job_id = runner.submit(
-            "import", {"files": [p.name for p in saved]}, run_import_job, [str(p) for p in saved]
+            "import",
+            {"files": [p.name for p in saved]},
+            run_import_job,
+            [str(p) for p in saved],
+            runner=runner_id(request),
         )
-        job = runner.store.get(job_id)
+        job = runner_jobs(request).get(job_id)
     elif not any(folder.iterdir()):
         folder.rmdir()
     status = 422 if errors and not saved else 202 if saved else 200
@@ -117,7 +123,7 @@ def _detail(
     sport_saved: bool = False,
 ) -> Response:
     try:
-        activity = get_activity(get_db(request), activity_id)
+        activity = get_activity(runner_db(request), activity_id)
     except KeyError:
         return _not_found(request, activity_id)
     svgs = activity_charts(activity.series.columns, units(request))
@@ -159,7 +165,7 @@ async def correct_sport(request: Request, activity_id: int) -> Response:
     if sport != "running":
         sub_sport = None  # the running types do not apply to other sports
     try:
-        await run_write(request, set_sport, get_db(request), activity_id, sport, sub_sport)
+        await run_write(request, set_sport, runner_db(request), activity_id, sport, sub_sport)
     except LookupError:
         return _not_found(request, activity_id)
     except ValueError as exc:
@@ -172,7 +178,7 @@ async def correct_sport(request: Request, activity_id: int) -> Response:
 async def delete(request: Request, activity_id: int) -> Response:
     """Delete an activity (its series and laps go with it; load recomputes); undo follows."""
     try:
-        await run_write(request, delete_activity, get_db(request), activity_id)
+        await run_write(request, delete_activity, runner_db(request), activity_id)
     except LookupError:
         return _not_found(request, activity_id)
     request.app.state.cache.clear()
@@ -183,7 +189,7 @@ async def delete(request: Request, activity_id: int) -> Response:
 async def restore(request: Request, activity_id: int) -> Response:
     """Undo a delete."""
     try:
-        await run_write(request, restore_activity, get_db(request), activity_id)
+        await run_write(request, restore_activity, runner_db(request), activity_id)
     except LookupError:
         return _not_found(request, activity_id)
     request.app.state.cache.clear()

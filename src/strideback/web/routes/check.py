@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from strideback.assess.check import CheckIncomplete
 from strideback.coach.checks import check_questions, kujala_history, latest_check, run_check
-from strideback.web.deps import get_db, render, today
+from strideback.web.deps import render, runner_db, today
 from strideback.web.views import kujala_chart
 
 router = APIRouter()
@@ -104,7 +104,7 @@ def _summary(questions: list[Any], errors: dict[str, str]) -> list[tuple[str, st
 
 @router.get("/check", response_class=HTMLResponse)
 def check_page(request: Request) -> Response:
-    db = get_db(request)
+    db = runner_db(request)
     history = _history(db)
     return render(
         request,
@@ -124,7 +124,7 @@ def check_page(request: Request) -> Response:
 
 @router.post("/check", response_class=HTMLResponse)
 async def submit_check(request: Request) -> Response:
-    db = get_db(request)
+    db = runner_db(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     questions = check_questions()
     answers, errors = parse_answers(questions, form)

@@ -18,7 +18,16 @@ from strideback.form.service import (
     list_clips,
     metronome_wav,
 )
-from strideback.web.deps import attempt, get_config, get_db, get_jobs, is_htmx, render
+from strideback.web.deps import (
+    attempt,
+    get_config,
+    get_jobs,
+    is_htmx,
+    render,
+    runner_db,
+    runner_id,
+    runner_jobs,
+)
 from strideback.web.jobs import run_form_job
 from strideback.web.uploads import new_upload_folder, save_uploads
 
@@ -42,7 +51,7 @@ def as_dict(obj: Any) -> dict[str, Any]:
 def _page(
     request: Request, status: int = 200, errors: list[str] | None = None, job: Any = None
 ) -> Response:
-    clips, unavailable = attempt(lambda: list_clips(get_db(request)))
+    clips, unavailable = attempt(lambda: list_clips(runner_db(request)))
     rule = get_config(request).uploads["video"]
     return render(
         request,
@@ -51,7 +60,7 @@ def _page(
         active="form",
         clips=[as_dict(c) for c in (clips or [])],
         unavailable=unavailable,
-        jobs=get_jobs(request).store.recent("form", limit=3),
+        jobs=runner_jobs(request).recent("form", limit=3),
         views=VIEWS,
         accept=",".join(rule.suffixes),
         upload_label=rule.label,
@@ -73,7 +82,7 @@ async def upload_video(request: Request) -> Response:
     capture_fps, fps_error = _capture_fps(form.get("capture_fps"))
     rule = get_config(request).uploads["video"]
     files = [video] if isinstance(video, UploadFile) and video.filename else []
-    folder = new_upload_folder("video")
+    folder = new_upload_folder("video", runner_id(request))
     saved, errors = await save_uploads(files, rule, folder) if not fps_error else ([], [])
     if fps_error:
         errors = [fps_error]
@@ -83,8 +92,11 @@ async def upload_video(request: Request) -> Response:
         params: dict[str, Any] = {"video": saved[0].name, "view": view}
         if capture_fps is not None:
             params["capture_fps"] = capture_fps
-        job_id = runner.submit("form", params, run_form_job, str(saved[0]), view, capture_fps)
-        job = runner.store.get(job_id)
+        job_id = runner.submit(
+            "form", params, run_form_job, str(saved[0]), view, capture_fps,
+            runner=runner_id(request),
+        )  # fmt: skip
+        job = runner_jobs(request).get(job_id)
     else:
         folder.rmdir()
     status = 202 if saved else 422
@@ -119,7 +131,7 @@ def _not_found(exc: BaseException) -> bool:
 
 def _clip(request: Request, clip_id: int) -> tuple[Any, str | None]:
     try:
-        return attempt(lambda: get_clip(get_db(request), clip_id))
+        return attempt(lambda: get_clip(runner_db(request), clip_id))
     except Exception as exc:
         if _not_found(exc):
             return None, None
@@ -144,7 +156,7 @@ def metronome(request: Request, spm: int, minutes: float = 20) -> Response:
 @router.get("/form/compare", response_class=HTMLResponse)
 def compare(request: Request, a: int, b: int) -> Response:
     try:
-        result, unavailable = attempt(lambda: compare_clips(get_db(request), a, b))
+        result, unavailable = attempt(lambda: compare_clips(runner_db(request), a, b))
     except Exception as exc:
         if not _not_found(exc):
             raise

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from strideback.web.deps import get_jobs, render
+from strideback.web.deps import render, runner_jobs
 
 router = APIRouter()
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_fragment(request: Request, job_id: int) -> Response:
-    job = get_jobs(request).store.get(job_id)
+    job = runner_jobs(request).get(job_id)
     if job is None:
         return HTMLResponse(f"<p class='error'>No job {job_id}.</p>", status_code=404)
     response = render(request, "_job.html", job=job)
@@ -24,7 +24,7 @@ def job_fragment(request: Request, job_id: int) -> Response:
 
 @router.get("/api/jobs/{job_id}")
 def job_json(request: Request, job_id: int) -> Response:
-    job = get_jobs(request).store.get(job_id)
+    job = runner_jobs(request).get(job_id)
     if job is None:
         return JSONResponse({"error": f"no job {job_id}"}, status_code=404)
     return JSONResponse(

@@ -11,7 +11,7 @@ from strideback.coach.diary import diary
 from strideback.domain import DiaryEntry
 from strideback.load.service import weekly_load
 from strideback.web.cache import ResultCache, activities_fingerprint
-from strideback.web.deps import attempt, get_config, get_db, pain_bands, render, today, units
+from strideback.web.deps import attempt, get_config, pain_bands, render, runner_db, today, units
 from strideback.web.views import descent_chart, load_chart, pain_by_week
 
 router = APIRouter()
@@ -20,11 +20,11 @@ TABLE_WEEKS = 104  # the table lists the latest two years; the chart shows the w
 
 @router.get("/load", response_class=HTMLResponse)
 def load_page(request: Request, weeks: int | None = None) -> Response:
-    db = get_db(request)
+    db = runner_db(request)
     day = today(request)
     weeks = max(4, min(weeks or get_config(request).load_weeks, 1000))
     cache: ResultCache = request.app.state.cache
-    key = ("weekly_load", day, weeks, activities_fingerprint(db))
+    key = ("weekly_load", db.runner_id, day, weeks, activities_fingerprint(db))
     load, unavailable = attempt(
         lambda: cache.get_or_compute(key, lambda: weekly_load(db, day, weeks))
     )

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from strideback.coach.plans import RESTART_STEPS, clear_by_clinician, current_plan, plan_ics
-from strideback.web.deps import get_db, is_htmx, render, run_write, today
+from strideback.web.deps import is_htmx, render, run_write, runner_db, today
 from strideback.web.routes.evidence import router as evidence_router
 
 router = APIRouter()
@@ -92,7 +92,7 @@ def parse_clearance(fields: dict[str, str], day: dt.date) -> tuple[dict[str, Any
 
 @router.get("/plan", response_class=HTMLResponse)
 def plan_page(request: Request, weeks: int = 8) -> Response:
-    db = get_db(request)
+    db = runner_db(request)
     day = today(request)
     weeks = max(1, min(weeks, 26))
     plan = current_plan(db, day, weeks=weeks)
@@ -123,7 +123,7 @@ async def clinician_clearance(request: Request) -> Response:
     kwargs, error = parse_clearance(fields, day)
     if error is None:
         try:
-            await run_write(request, clear_by_clinician, get_db(request), day, **kwargs)
+            await run_write(request, clear_by_clinician, runner_db(request), day, **kwargs)
         except ValueError as exc:
             error = str(exc)
     if error is None:
@@ -145,7 +145,7 @@ async def clinician_clearance(request: Request) -> Response:
 def plan_calendar_file(request: Request, reminders: int = 1) -> Response:
     """The calendar behind the gate: with a referral it holds the referral, no sessions.
     `?reminders=0` leaves out the reminders (VALARM)."""
-    data = plan_ics(get_db(request), today(request), reminders=bool(reminders))
+    data = plan_ics(runner_db(request), today(request), reminders=bool(reminders))
     return Response(
         content=data,
         media_type="text/calendar",

@@ -19,7 +19,7 @@ from strideback.backup.archive import Mode
 from strideback.backup.legacy import restore_any
 from strideback.coach.service import get_settings, settings_catalogue, update_settings
 from strideback.preferences import CHOICES, get_preferences, set_preference
-from strideback.web.deps import get_config, get_db, render
+from strideback.web.deps import get_config, render, runner_db
 from strideback.web.uploads import new_upload_folder, save_uploads
 
 router = APIRouter()
@@ -59,7 +59,7 @@ def parse_changes(
 
 
 def _page(request: Request, status: int = 200, **extra: Any) -> Response:
-    db = get_db(request)
+    db = runner_db(request)
     rule = get_config(request).uploads["backup"]
     extra.setdefault("errors", {})
     return render(
@@ -84,7 +84,7 @@ def settings_page(request: Request) -> Response:
 
 @router.post("/settings", response_class=HTMLResponse)
 async def save_settings(request: Request) -> Response:
-    db = get_db(request)
+    db = runner_db(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     errors: dict[str, str] = {}
     changed: list[str] = []
@@ -112,7 +112,7 @@ async def save_settings(request: Request) -> Response:
 @router.post("/settings/export")
 async def export(request: Request) -> Response:
     """The same backup as `strideback export` (without videos), as a download."""
-    db = get_db(request)
+    db = runner_db(request)
     folder = Path(tempfile.mkdtemp(prefix="strideback-export-"))
     name = f"strideback-backup-{time.strftime('%Y-%m-%d')}.zip"
     try:
@@ -143,7 +143,7 @@ async def restore(request: Request) -> Response:
         )
         if upload_errors:
             return _page(request, 422, errors={"top": "; ".join(upload_errors)}, mode=mode)
-        summary = await run_in_threadpool(restore_any, get_db(request), saved[0], mode)
+        summary = await run_in_threadpool(restore_any, runner_db(request), saved[0], mode)
     except BackupError as exc:
         return _page(request, 422, errors={"top": str(exc)}, mode=mode)
     finally:

@@ -22,11 +22,11 @@ from strideback.plan.wording import plain_words
 from strideback.web.deps import (
     exercise_names,
     get_config,
-    get_db,
     is_htmx,
     pain_bands,
     render,
     run_write,
+    runner_db,
     templates,
     today,
 )
@@ -63,7 +63,7 @@ ENTRY_INPUTS = (
 
 
 def _entry_for(request: Request, day: dt.date) -> DiaryEntry | None:
-    found = diary(get_db(request), day, day)
+    found = diary(runner_db(request), day, day)
     return found[0] if found else None
 
 
@@ -100,7 +100,7 @@ def _form_context(
 
 
 def _today_context(request: Request, **form: Any) -> dict[str, Any]:
-    db = get_db(request)
+    db = runner_db(request)
     day = today(request)
     view = todays_session(db, day)
     cfg = get_config(request)
@@ -135,7 +135,7 @@ async def save_diary(request: Request) -> Response:
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     day = today(request)
-    db = get_db(request)
+    db = runner_db(request)
     errors = FormErrors()
     morning = parse_morning(fields, day, errors)
     entry: DiaryEntry | None = None
@@ -185,7 +185,7 @@ async def save_diary(request: Request) -> Response:
 
 @router.get("/diary", response_class=HTMLResponse)
 def diary_page(request: Request, days: int = 42) -> Response:
-    db = get_db(request)
+    db = runner_db(request)
     end = today(request)
     days = max(7, min(days, 3660))
     start = end - dt.timedelta(days=days - 1)
@@ -238,7 +238,7 @@ async def delete_diary_day(request: Request, day: str) -> Response:
     when = _parse_day_or_404(request, day)
     if isinstance(when, Response):
         return when
-    gone = await run_write(request, delete_day, get_db(request), when)
+    gone = await run_write(request, delete_day, runner_db(request), when)
     if gone is None:
         return render(request, "error.html", status_code=404, message=f"No diary entry on {when}.")
     context: dict[str, Any] = {"deleted": gone, "undo_data": _entry_json(gone)}
@@ -253,7 +253,7 @@ async def undo_delete(request: Request) -> Response:
     text = form.get("entry")
     try:
         entry = _entry_from_json(text if isinstance(text, str) else "")
-        await run_write(request, restore_day, get_db(request), entry)
+        await run_write(request, restore_day, runner_db(request), entry)
     except (ValueError, KeyError, TypeError) as exc:
         return render(
             request, "error.html", status_code=422, message=f"The undo did not work: {exc}"

@@ -1,0 +1,21 @@
+"""Runner ownership: every row a runner owns carries `runner_id` (clinic mode, issue #12).
+
+`RunnerOwned` is the mixin of those tables. `Database.session()` (store/db.py) filters every
+ORM query on them by the runner the session acts for and stamps new rows with it, so a
+service that forgets a filter still cannot read or write another runner's rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+LOCAL_RUNNER_USERNAME = "me"  # the single-user default's runner (created on first use)
+
+
+class RunnerOwned:
+    """Mixin: the runner (accounts_users.id) a row belongs to."""
+
+    @declared_attr
+    def runner_id(cls) -> Mapped[int]:  # noqa: N805 (SQLAlchemy's declared_attr protocol)
+        return mapped_column(Integer, ForeignKey("accounts_users.id"), nullable=False, index=True)
