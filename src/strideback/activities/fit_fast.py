@@ -11,7 +11,7 @@ Anything unusual raises FastPathDeclined and the caller falls back to fitdecode:
 timestamp headers, an undefined local message, a bad header or CRC, truncation, a wanted
 field with an unexpected size, compressed speed/distance records. Developer fields are
 skipped by their declared sizes, so names that shadow native fields cannot confuse it.
-`tests/test_import_fit_fast.py` checks that both decoders give identical summaries.
+`tests/test_activities_fit.py` checks that both decoders give identical summaries.
 """
 
 from __future__ import annotations
