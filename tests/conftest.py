@@ -149,7 +149,10 @@ def postgres_server():
             missing_resource("running as root and no 'postgres' user to run the server")
         shutil.chown(root, "postgres")
         os.chmod(root, 0o777)
-        run_as = ["runuser", "-u", "postgres", "--"]
+        runuser = shutil.which("runuser") or next(
+            (p for p in ("/usr/sbin/runuser", "/sbin/runuser") if Path(p).exists()), "runuser"
+        )  # sbin may be missing from a minimal PATH
+        run_as = [runuser, "-u", "postgres", "--"]
     subprocess.run(
         [*run_as, initdb, "-D", str(data), "-U", "strideback", "--auth=trust", "-E", "UTF8"],
         check=True,

@@ -188,6 +188,7 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/plan"): [case("GET", "/plan", OWN)],
     ("POST", "/plan/clearance"): [case("POST", "/plan/clearance", OWN, data=lambda ids: {})],
     ("GET", "/plan.ics"): [case("GET", "/plan.ics", OWN)],
+    ("GET", "/report.pdf"): [case("GET", "/report.pdf", OWN)],
     ("GET", "/form"): [case("GET", "/form", OWN)],
     ("POST", "/form/upload"): [case("POST", "/form/upload", OWN, upload="video")],
     ("GET", "/form/metronome.wav"): [case("GET", "/form/metronome.wav?spm=170&minutes=1", OWN)],

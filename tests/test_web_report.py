@@ -58,12 +58,12 @@ def test_clinic_mode_report_is_for_the_runner_and_clinician_not_anonymous_or_adm
     db_url: str, db
 ) -> None:
     from strideback.accounts.service import add_user
-    from test_web_auth import PASSWORD, client_for, login
+    from test_web_auth import PASSWORD, client_for, login, post
 
     add_user(db, "admin", "admin", password=PASSWORD)
     physio = add_user(db, "physio", "clinician", password=PASSWORD)
-    add_user(db, "runner1", "runner", password=PASSWORD, clinician_id=physio.id)
-    service.run_check(db, answers(), START)
+    runner1 = add_user(db, "runner1", "runner", password=PASSWORD, clinician_id=physio.id)
+    service.run_check(db.for_runner(runner1.id), answers(), START)  # the runner's own data
     app = create_app(db_url, jobs_in_processes=False, clinic=True, today=lambda: TODAY)
     with client_for(app) as anonymous:
         res = anonymous.get("/report.pdf")
@@ -72,6 +72,8 @@ def test_clinic_mode_report_is_for_the_runner_and_clinician_not_anonymous_or_adm
     for username in ("runner1", "physio"):
         with client_for(app) as person:
             login(person, username)
+            if username == "physio":  # a clinician first chooses the runner to work on
+                assert post(person, f"/runners/{runner1.id}").status_code == 303
             res = person.get("/report.pdf")
             assert res.status_code == 200, username
             assert "Knee score" in pdf_text(res.content)

@@ -25,8 +25,8 @@ FEET = ("left", "right")
 KNEE_CUTOFF_HZ = 10.0  # knee angles change fast around contact: filter lightly
 SIDE_VIEW_ASYMMETRY = (
     "a side view sees one leg well and the other partly hidden, so a left-right difference "
-    "would mostly show the camera, not you (far-limb errors from occlusion: Young 2023, "
-    "evidence.md §6d); film from behind, or film each side, to compare left and right"
+    "would mostly show the camera, not you (far-limb errors from occlusion: Young "
+    "et al. 2023); film from behind, or film each side, to compare left and right"
 )
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from strideback.report.service import DEFAULT_WEEKS, MAX_WEEKS, progress_report_pdf
-from strideback.web.deps import get_db, today
+from strideback.web.deps import runner_db, today
 
 router = APIRouter()
 
@@ -15,7 +15,7 @@ router = APIRouter()
 def report_pdf(request: Request, weeks: int = Query(DEFAULT_WEEKS, ge=1, le=MAX_WEEKS)) -> Response:
     """The runner's progress report for an appointment (the same PDF as `strideback report`)."""
     day = today(request)
-    data = progress_report_pdf(get_db(request), day, weeks)
+    data = progress_report_pdf(runner_db(request), day, weeks)  # the acting runner's data
     name = f"strideback-report-{day.isoformat()}.pdf"
     return Response(
         content=data,
