@@ -49,6 +49,7 @@ def synthetic_history(db, n_runs: int, today: dt.date, seed: int = 7) -> list[in
     start = today - dt.timedelta(days=3650)
     days = np.sort(rng.choice(3650, size=n_runs, replace=n_runs > 3650))
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    runner = db.local_runner()  # bulk inserts bypass the session's runner stamping
     sources, rows = [], []
     for i, offset in enumerate(days):
         when = dt.datetime.combine(start + dt.timedelta(days=int(offset)), dt.time(7, 0))
@@ -60,6 +61,7 @@ def synthetic_history(db, n_runs: int, today: dt.date, seed: int = 7) -> list[in
         sha = f"{i:064x}"
         sources.append(
             {
+                "runner_id": runner,
                 "sha256": sha,
                 "name": f"synthetic-{i}.fit",
                 "format": "fit",
@@ -70,6 +72,7 @@ def synthetic_history(db, n_runs: int, today: dt.date, seed: int = 7) -> list[in
         )
         rows.append(
             {
+                "runner_id": runner,
                 "source_sha256": sha,
                 "leg_index": 0,
                 "source_format": "fit",
