@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from strideback.activities.arrays import Array
+from strideback.domain import SERIES_COLUMNS, Series
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -175,3 +176,11 @@ def distance_span_m(distance_m: Array | None) -> float | None:
     if len(d) < 2:
         return None
     return float(d.max() - d[0])
+
+
+def track_series(*columns: Array) -> Series:
+    """A `Series` from arrays given in `domain.SERIES_COLUMNS` order (time, distance, altitude,
+    speed, heart rate, cadence in steps/min, latitude, longitude): the GPX and TCX readers."""
+    if len(columns) != len(SERIES_COLUMNS):
+        raise ValueError(f"track_series needs {len(SERIES_COLUMNS)} columns, got {len(columns)}")
+    return Series(columns=dict(zip(SERIES_COLUMNS, columns, strict=True)))

@@ -19,7 +19,7 @@ from strideback.activities import derive
 from strideback.activities.errors import ImportFailure, NotAnActivity
 from strideback.activities.sports import gpx_type, guess_sport
 from strideback.activities.xml_safety import local_name, parse_xml
-from strideback.domain import Activity, Lap, Series
+from strideback.domain import Activity, Lap
 
 HR_TAGS = {"hr", "heartrate", "heart_rate"}
 CAD_TAGS = {"cad", "cadence", "runcadence"}
@@ -160,18 +160,7 @@ def read_gpx(
     cad_spm = derive.to_steps_per_minute(cad, sport)
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = np.concatenate([[np.nan], np.diff(cumdist) / np.diff(t)])
-    series = Series(
-        columns={
-            "t_s": t,
-            "distance_m": cumdist,
-            "altitude_m": alt,
-            "speed_mps": speed,
-            "hr_bpm": hr,
-            "cadence_spm": cad_spm,
-            "lat": lat,
-            "lon": lon,
-        }
-    )
+    series = derive.track_series(t, cumdist, alt, speed, hr, cad_spm, lat, lon)
     cadence = derive.nan_mean(series.get("cadence_spm"))
     heart = derive.nan_mean(series.get("hr_bpm"))
     for key, value in (("cadence_spm", cadence), ("hr_bpm", heart)):

@@ -198,23 +198,31 @@ def _result(
         return ImportResult(
             file=file, status=status, activity_id=activity_id, error=error, note=note
         )
+    totals = _activity_totals(activity)
     return ImportResult(
         file=file,
         status=status,
         activity_id=activity_id,
-        sport=activity.sport,
         start_time=activity.start,
-        distance_m=activity.distance_m,
-        elapsed_s=activity.elapsed_s,
-        moving_s=activity.moving_s,
-        ascent_m=activity.ascent_m,
-        descent_m=activity.descent_m,
-        avg_cadence_spm=activity.cadence_spm,
-        avg_hr_bpm=activity.hr_bpm,
         error=error,
         note=note,
         sport_guessed=is_guessed(activity),
+        **totals,
     )
+
+
+def _activity_totals(activity: Activity) -> dict[str, Any]:
+    """The summary numbers of a parsed activity, as the stored row and ImportResult name them."""
+    return {
+        "sport": activity.sport,
+        "distance_m": activity.distance_m,
+        "elapsed_s": activity.elapsed_s,
+        "moving_s": activity.moving_s,
+        "ascent_m": activity.ascent_m,
+        "descent_m": activity.descent_m,
+        "avg_cadence_spm": activity.cadence_spm,
+        "avg_hr_bpm": activity.hr_bpm,
+    }
 
 
 def _row_result(
@@ -229,20 +237,13 @@ def _new_row(activity: Activity, sha256: str, blob: tuple[int, bytes]) -> Activi
         leg_index=activity.leg_index,
         source_format=activity.source_format or "?",
         source_file=activity.source_file or "",
-        sport=activity.sport,
         sport_guessed=is_guessed(activity),
         sub_sport=activity.sub_sport,
         name=(activity.name or None) and activity.name[:300],
         start_time=_naive_utc(activity.start),
         utc_offset_s=activity.utc_offset_s,
-        distance_m=activity.distance_m,
-        elapsed_s=activity.elapsed_s,
-        moving_s=activity.moving_s,
-        ascent_m=activity.ascent_m,
-        descent_m=activity.descent_m,
-        avg_cadence_spm=activity.cadence_spm,
-        avg_hr_bpm=activity.hr_bpm,
         max_hr_bpm=activity.max_hr_bpm,
+        **_activity_totals(activity),
         device=(activity.device or None) and activity.device[:100],
         provenance=json.dumps(activity.provenance, sort_keys=True),
         laps=laps_to_json(activity.laps),

@@ -18,7 +18,7 @@ from strideback.activities import derive
 from strideback.activities.errors import ImportFailure
 from strideback.activities.sports import tcx_sport
 from strideback.activities.xml_safety import local_name, parse_xml
-from strideback.domain import Activity, Lap, Series
+from strideback.domain import Activity, Lap
 
 LAPS_MISSING_RATIO = 1.02  # trackpoint span > 102% of the lap sum: laps are incomplete
 
@@ -143,18 +143,7 @@ def _activity(act: etree._Element, leg: int, sport_hint: str | None) -> Activity
     if gain:
         prov["ascent_m"] = prov["descent_m"] = "derived"
     cad_spm = derive.to_steps_per_minute(cad, sport)
-    series = Series(
-        columns={
-            "t_s": t,
-            "distance_m": dist,
-            "altitude_m": alt,
-            "speed_mps": speed,
-            "hr_bpm": hr,
-            "cadence_spm": cad_spm,
-            "lat": lat,
-            "lon": lon,
-        }
-    )
+    series = derive.track_series(t, dist, alt, speed, hr, cad_spm, lat, lon)
     return Activity(
         sport=sport,
         sub_sport="generic" if sport == "running" else None,

@@ -13,7 +13,6 @@ filtered by that runner, and new rows are stamped with it.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import os
 import re
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from sqlalchemy import Engine, create_engine, event, false, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
-from strideback.store.owned import LOCAL_RUNNER_USERNAME, RunnerOwned
+from strideback.store.owned import LOCAL_RUNNER_USERNAME, RunnerOwned, local_runner_values
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -212,15 +211,7 @@ class Database:
             with self._sessions() as session, session.begin():
                 found = session.scalar(query)
                 if found is None:
-                    row = UserRow(
-                        username=LOCAL_RUNNER_USERNAME,
-                        role="runner",
-                        display_name="Me",
-                        password_hash=None,
-                        clinician_id=None,
-                        created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                        disabled=False,
-                    )
+                    row = UserRow(**local_runner_values())
                     session.add(row)
                     session.flush()
                     found = row.id

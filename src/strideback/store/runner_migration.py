@@ -8,7 +8,6 @@ these migrations do.
 
 from __future__ import annotations
 
-import datetime as dt
 import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 from alembic.operations import BatchOperations
 
-from strideback.store.owned import LOCAL_RUNNER_USERNAME
+from strideback.store.owned import LOCAL_RUNNER_USERNAME, local_runner_values
 
 _USERS = sa.table(
     "accounts_users",
@@ -38,17 +37,7 @@ def local_runner_id(connection: sa.Connection) -> int:
     query = sa.select(_USERS.c.id).where(_USERS.c.username == LOCAL_RUNNER_USERNAME)
     found = connection.execute(query).scalar()
     if found is None:
-        connection.execute(
-            sa.insert(_USERS).values(
-                username=LOCAL_RUNNER_USERNAME,
-                role="runner",
-                display_name="Me",
-                password_hash=None,
-                clinician_id=None,
-                created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                disabled=False,
-            )
-        )
+        connection.execute(sa.insert(_USERS).values(**local_runner_values()))
         found = connection.execute(query).scalar_one()
     return int(found)
 
