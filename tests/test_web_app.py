@@ -378,3 +378,27 @@ def test_metronome_download_and_validation(tmp_path):
         assert abs(seconds - 30) < 1
         bad = client.get("/form/metronome.wav", params={"spm": 20, "minutes": 1})
         assert bad.status_code == 422
+
+
+def test_metronome_download_is_streamed_in_small_chunks(tmp_path, monkeypatch):
+    """A 20-minute click track (53 MB as WAV) is never built in memory: it streams in chunks
+    of about 0.4 MB, with its full size announced, and the bytes equal the file the CLI writes."""
+    import strideback.video.metronome as metronome
+
+    sizes: list[int] = []
+    real = metronome._render
+
+    def spy(starts, first, stop, sample_rate):
+        sizes.append(stop - first)
+        return real(starts, first, stop, sample_rate)
+
+    monkeypatch.setattr(metronome, "_render", spy)
+    app = create_app(f"sqlite:///{tmp_path / 'm.sqlite3'}", jobs_in_processes=False)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        response = client.get("/form/metronome.wav", params={"spm": 176, "minutes": 20})
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) == len(response.content) == 44 + 2 * 26_460_000
+    assert len(sizes) == 120 and max(sizes) == int(metronome.CHUNK_S * metronome.SAMPLE_RATE)
+    assert response.content[:4] == b"RIFF" and response.content[8:12] == b"WAVE"
+    monkeypatch.setattr(metronome, "_render", real)
+    assert response.content[:400_000] == metronome.wav_bytes(176, 20)[:400_000]

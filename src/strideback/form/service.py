@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -340,5 +340,16 @@ def metronome_wav(spm: int, minutes: float) -> bytes:
 
     try:
         return wav_bytes(spm, minutes)
+    except ValueError as exc:
+        raise FormError(f"metronome: {exc}") from exc
+
+
+def metronome_stream(spm: int, minutes: float) -> tuple[int, Iterator[bytes]]:
+    """(size in bytes, chunks) of the same WAV, for a download that streams it: memory stays
+    ~0.4 MB whatever the length. Raises FormError up front for an impossible cadence/length."""
+    from strideback.video.metronome import wav_chunks, wav_size
+
+    try:
+        return wav_size(spm, minutes), wav_chunks(spm, minutes)
     except ValueError as exc:
         raise FormError(f"metronome: {exc}") from exc

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from strideback.form.model import VIEW_CHOICES
@@ -16,7 +16,7 @@ from strideback.form.service import (
     compare_clips,
     get_clip,
     list_clips,
-    metronome_wav,
+    metronome_stream,
 )
 from strideback.web.deps import (
     attempt,
@@ -142,14 +142,17 @@ def _clip(request: Request, clip_id: int) -> tuple[Any, str | None]:
 def metronome(request: Request, spm: int, minutes: float = 20) -> Response:
     """A click track at the target cadence, for cadence retraining (+5-10% of your own)."""
     try:
-        wav = metronome_wav(spm, minutes)
+        size, chunks = metronome_stream(spm, minutes)  # streamed: ~0.4 MB in memory at a time
     except FormError as exc:
         return render(request, "error.html", status_code=422, message=str(exc))
     filename = f"metronome-{spm}spm-{minutes:g}min.wav"
-    return Response(
-        wav,
+    return StreamingResponse(
+        chunks,
         media_type="audio/wav",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Length": str(size),
+        },
     )
 
 
