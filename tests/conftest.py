@@ -96,9 +96,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-_free_port = free_port
-
-
 @contextmanager
 def live_server(app: Any) -> Iterator[str]:
     """Serve an ASGI app with uvicorn in a thread on a free loopback port; yield its URL."""
@@ -159,7 +156,7 @@ def postgres_server():
         capture_output=True,
         env=env,
     )
-    port = _free_port()
+    port = free_port()
     log = root / "pg.log"
     subprocess.run(
         [
