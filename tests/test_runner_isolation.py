@@ -25,7 +25,7 @@ from starlette.routing import Mount
 from strideback.accounts.service import add_user
 from strideback.activities.queries import list_activities
 from strideback.activities.service import import_paths
-from strideback.coach.checks import list_checks, run_check
+from strideback.coach.checks import delete_check, list_checks, run_check
 from strideback.coach.diary import diary, log_day
 from strideback.coach.plans import plan_ics, set_plan_start
 from strideback.coach.settings import get_settings, update_settings
@@ -59,7 +59,9 @@ def _b_data(db: Database, activities_dir: Path, home: Path) -> dict[str, Any]:
     from test_coach_assess import pfp_answers
 
     (imported,) = import_paths(db, [activities_dir / B_FILE])
-    run_check(db, pfp_answers(), dt.date(2026, 3, 2))
+    check = run_check(db, pfp_answers(), dt.date(2026, 3, 2))
+    deleted_check = run_check(db, pfp_answers(), dt.date(2026, 3, 3))
+    delete_check(db, deleted_check.id)
     set_plan_start(db, dt.date(2026, 3, 2))
     for day, during in ((B_DAY, 2), (dt.date(2026, 3, 6), 3)):
         entry = DiaryEntry(day=day, pain_during=during, pain_after=1, note=f"{B_NOTE} {day}")
@@ -90,7 +92,10 @@ def _b_data(db: Database, activities_dir: Path, home: Path) -> dict[str, Any]:
     store.finish(job, {"results": [{"name": B_JOB}]}, message=f"Finished {B_JOB}")
     activity = list_activities(db)[0]
     assert imported.status == "imported"
-    return {"activity": activity.id, "clips": clip_ids, "job": job, "calendar_uid": uid}
+    return {
+        "activity": activity.id, "clips": clip_ids, "job": job, "calendar_uid": uid,
+        "check": check.id, "deleted_check": deleted_check.id,
+    }  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -183,6 +188,8 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/load"): [case("GET", "/load", OWN)],
     ("GET", "/check"): [case("GET", "/check", OWN)],
     ("POST", "/check"): [case("POST", "/check", OWN, data=lambda ids: {})],
+    ("POST", "/check/{check_id}/delete"): [case("POST", "/check/{check}/delete", DENIED)],
+    ("POST", "/check/{check_id}/restore"): [case("POST", "/check/{deleted_check}/restore", DENIED)],
     ("GET", "/evidence"): [case("GET", "/evidence", OWN)],
     ("GET", "/exercises"): [case("GET", "/exercises", OWN)],
     ("GET", "/plan"): [case("GET", "/plan", OWN)],
