@@ -34,12 +34,18 @@ from strideback.form.service import (
 from strideback.store.db import Database
 from strideback.store.form import FormClipRow
 
-__all__ = ["TRASH_DAYS", "delete_clip", "purge_deleted_clips", "restore_clip", "trash_dir"]
+__all__ = [
+    "TRASH_DAYS", "NoSuchClip", "delete_clip", "purge_deleted_clips", "restore_clip", "trash_dir",
+]  # fmt: skip
 
 TRASH_DAYS = 30  # a deleted clip can be restored for this long
 CLIP_FILES = (REPORT_HTML, METRICS_JSON, ANNOTATED_MP4, LANDMARKS_NPZ)
 MAX_ID = 2**63 - 1
 Moves = list[tuple[Path, Path]]
+
+
+class NoSuchClip(FormError, LookupError):
+    """No (deleted) clip with that id for this runner."""
 
 
 def trash_dir(db: Database) -> Path:
@@ -59,7 +65,7 @@ def _row(s: Session, clip_id: int, *, deleted: bool) -> FormClipRow:
         row = s.scalar(select(FormClipRow).where(FormClipRow.id == clip_id, state))
     if row is None:
         what = "deleted form clip" if deleted else "form clip"
-        raise FormError(f"no {what} with id {clip_id} (see `strideback form list`)")
+        raise NoSuchClip(f"no {what} with id {clip_id} (see `strideback form list`)")
     return row
 
 
