@@ -99,10 +99,20 @@ def test_kujala_history_report_and_calendar_leave_a_deleted_check_out(db) -> Non
     assert [k.total for k in service.kujala_history(db)] == [100]
     assert service.list_checks(db)[0].kujala_change == 0  # counted from the first one left
     assert [k.score for k in progress_report(db, TODAY, weeks=4).kujala] == [100]
-    assert service.plan_ics(db, TODAY) != calendar  # the calendar's SEQUENCE moves on
+    deleted = service.plan_ics(db, TODAY)
+    assert _sequence(deleted) > _sequence(calendar)  # the calendar's events are replaced
+    service.restore_check(db, first.id, now=later + dt.timedelta(seconds=5))
+    assert _sequence(service.plan_ics(db, TODAY)) > _sequence(deleted)  # and on an undo
+    service.delete_check(db, first.id, now=later + dt.timedelta(seconds=10))
     service.delete_check(db, second.id)
     assert progress_report(db, TODAY, weeks=4).kujala == []
     assert service.todays_session(db, TODAY).needs_check
+
+
+def _sequence(ics: bytes) -> int:
+    from icalendar import Calendar
+
+    return max(int(e["SEQUENCE"]) for e in Calendar.from_ical(ics).walk("VEVENT"))
 
 
 def test_unknown_deleted_and_foreign_ids_are_refused(db) -> None:

@@ -176,16 +176,17 @@ def delete_check(db: Database, check_id: int, now: dt.datetime | None = None) ->
     with db.session() as s:
         row = _row(s, check_id, deleted=False)
         gone = outcome_of(row)
-        row.deleted_at = when
+        row.deleted_at = row.changed_at = when
         return gone
 
 
-def restore_check(db: Database, check_id: int) -> CheckOutcome:
+def restore_check(db: Database, check_id: int, now: dt.datetime | None = None) -> CheckOutcome:
     """Undo `delete_check`: the check is back exactly as it was. KeyError when there is no
     deleted check with that id (never deleted, purged, or another runner's)."""
     with db.session() as s:
         row = _row(s, check_id, deleted=True)
         row.deleted_at = None
+        row.changed_at = max(_utc(now), row.changed_at or dt.datetime.min)
         s.flush()
         first = next((c.kujala.total for c in read_checks(s) if c.kujala is not None), None)
         return outcome_of(row, first)
