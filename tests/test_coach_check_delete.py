@@ -185,7 +185,7 @@ def test_cli_lists_asks_before_deleting_and_restores(tmp_path: Path) -> None:
     no = runner.invoke(cli_app, [*db, "check", "--delete", str(check_id)], input="n\n")
     assert no.exit_code == 1 and "nothing deleted" in no.output
     closed = runner.invoke(cli_app, [*db, "check", "--delete", str(check_id)])  # no input
-    assert closed.exit_code != 0
+    assert closed.exit_code == 1 and "nothing deleted" in closed.output
     assert runner.invoke(cli_app, [*db, "check", "--list", "--json"]).output.count('"id"') == 1
     yes = runner.invoke(cli_app, [*db, "check", "--delete", str(check_id)], input="y\n")
     assert yes.exit_code == 0 and f"strideback check --restore {check_id}" in yes.output
@@ -210,7 +210,8 @@ def test_cli_refuses_to_delete_without_yes_when_nobody_can_answer(tmp_path: Path
          "--delete", str(check.id)],
         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert done.returncode != 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "nothing deleted" in done.stderr and "Traceback" not in done.stderr
     assert [c.id for c in service.list_checks(open_database(url))] == [check.id]
 
 

@@ -263,7 +263,7 @@ def test_cli_asks_first_deletes_and_restores(tmp_path: Path) -> None:
     no = runner.invoke(cli_app, [*db, "form", "delete", str(clip_id)], input="n\n")
     assert no.exit_code == 1 and "nothing deleted" in no.output
     closed = runner.invoke(cli_app, [*db, "form", "delete", str(clip_id)])
-    assert closed.exit_code != 0
+    assert closed.exit_code == 1 and "nothing deleted" in closed.output
     assert f"{clip_id:>4}" in runner.invoke(cli_app, [*db, "form", "list"]).output
     yes = runner.invoke(cli_app, [*db, "form", "delete", str(clip_id)], input="y\n")
     assert yes.exit_code == 0, yes.output
@@ -289,7 +289,8 @@ def test_cli_refuses_to_delete_without_yes_when_nobody_can_answer(tmp_path: Path
          "delete", str(clip_id)],
         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert done.returncode != 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "nothing deleted" in done.stderr and "Traceback" not in done.stderr
     assert [c.id for c in list_clips(open_database(url))] == [clip_id]
 
 
