@@ -376,3 +376,40 @@ def test_form_0003_upgrades_a_database_with_clips(tmp_path: Path) -> None:
     delete_clip(db, clip_id)
     assert list_clips(db) == []
     engine.dispose()
+
+
+# ---------------------------------------------------------------- a real analysed clip
+
+
+@pytest.mark.slow
+def test_a_really_analysed_clip_is_deleted_and_restored_byte_for_byte(
+    videos_dir: Path, tmp_path: Path
+) -> None:
+    """5.5 s of the shared side-view clip, analysed as `strideback form VIDEO` does (into the
+    runner's form folder), then deleted and restored through the CLI."""
+    import imageio_ffmpeg
+
+    from strideback.form.service import analyse_clip
+
+    short = tmp_path / "short.mp4"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-i",
+         str(videos_dir / "zz_male_side.mp4"), "-t", "5.5", "-c:v", "libx264", "-preset",
+         "veryfast", str(short)], check=True,
+    )  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'real.sqlite3'}"
+    db = open_database(url)
+    result = analyse_clip(db, short, view="side")
+    folder = result.out_dir
+    assert runner_form_dir(db) in folder.parents
+    before = digests(folder)
+    assert set(FILES) <= set(before)
+    runner, cli = CliRunner(), ["--db", url]
+    gone = runner.invoke(cli_app, [*cli, "form", "delete", str(result.id), "--yes"])
+    assert gone.exit_code == 0, gone.output
+    assert not folder.exists() and list_clips(db) == []
+    back = runner.invoke(cli_app, [*cli, "form", "restore", str(result.id)])
+    assert back.exit_code == 0, back.output
+    assert digests(folder) == before
+    show = runner.invoke(cli_app, [*cli, "form", "show", str(result.id), "--json"])
+    assert json.loads(show.output)["id"] == result.id
