@@ -413,3 +413,18 @@ def test_a_really_analysed_clip_is_deleted_and_restored_byte_for_byte(
     assert digests(folder) == before
     show = runner.invoke(cli_app, [*cli, "form", "show", str(result.id), "--json"])
     assert json.loads(show.output)["id"] == result.id
+
+
+def test_clip_and_check_delete_and_restore_on_postgresql(postgres_url: str) -> None:
+    from strideback.coach import service
+    from test_coach_assess import pfp_answers
+
+    db = open_database(postgres_url)
+    clip_id = add_clip(db)
+    check = service.run_check(db, pfp_answers(), dt.date(2026, 3, 2))
+    before = digests(get_clip(db, clip_id).out_dir)
+    delete_clip(db, clip_id)
+    service.delete_check(db, check.id)
+    assert list_clips(db) == [] and service.list_checks(db) == []
+    assert digests(restore_clip(db, clip_id).out_dir) == before
+    assert service.restore_check(db, check.id) == check
