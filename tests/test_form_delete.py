@@ -120,6 +120,18 @@ def test_a_clip_in_a_folder_of_its_own_choosing_leaves_other_files_alone(db, tmp
     assert digests(folder) == before
 
 
+def test_a_restore_never_overwrites_a_newer_analysis_in_the_same_folder(db, tmp_path) -> None:
+    folder = tmp_path / "my-analysis"
+    clip_id = add_clip(db, folder)
+    delete_clip(db, clip_id)
+    newer = add_clip(db, folder)  # analysed again into the same folder
+    before = digests(folder)
+    with pytest.raises(FormError, match="already exists"):
+        restore_clip(db, clip_id)
+    assert digests(folder) == before and [c.id for c in list_clips(db)] == [newer]
+    assert Path(_row(db, clip_id).out_dir).is_dir()  # still in the trash, restorable later
+
+
 def test_a_failed_move_changes_nothing(db, monkeypatch) -> None:
     clip_id = add_clip(db)
     folder = get_clip(db, clip_id).out_dir

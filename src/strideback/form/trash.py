@@ -79,11 +79,15 @@ def _move_all(source: Path, target: Path) -> Moves:
     """Move the clip's files from folder `source` to folder `target`; all or none.
 
     A folder left empty by the move is removed. On failure the files moved so far go back and
-    FormError names the file and the cause."""
+    FormError names the file and the cause; a file already at the target is never overwritten."""
     moves: Moves = []
-    for name in CLIP_FILES:
-        if not (source / name).is_file():
-            continue
+    names = [name for name in CLIP_FILES if (source / name).is_file()]
+    taken = [name for name in names if (target / name).exists()]
+    if taken:  # e.g. a newer analysis written into the same folder: never overwrite it
+        raise FormError(
+            f"{target / taken[0]} already exists (move it away first); nothing was changed"
+        )
+    for name in names:
         try:
             move_file(source / name, target / name)
         except OSError as exc:
