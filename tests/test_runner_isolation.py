@@ -25,12 +25,13 @@ from starlette.routing import Mount
 from strideback.accounts.service import add_user
 from strideback.activities.queries import list_activities
 from strideback.activities.service import import_paths
-from strideback.coach.checks import list_checks, run_check
+from strideback.coach.checks import delete_check, list_checks, run_check
 from strideback.coach.diary import diary, log_day
 from strideback.coach.plans import plan_ics, set_plan_start
 from strideback.coach.settings import get_settings, update_settings
 from strideback.domain import DiaryEntry
-from strideback.form.service import ANNOTATED_MP4, REPORT_HTML
+from strideback.form.service import ANNOTATED_MP4, REPORT_HTML, list_clips
+from strideback.form.trash import delete_clip
 from strideback.store.coach import CalendarRow
 from strideback.store.db import Database, close_all, open_database
 from strideback.store.form import FormClipRow
@@ -59,7 +60,9 @@ def _b_data(db: Database, activities_dir: Path, home: Path) -> dict[str, Any]:
     from test_coach_assess import pfp_answers
 
     (imported,) = import_paths(db, [activities_dir / B_FILE])
-    run_check(db, pfp_answers(), dt.date(2026, 3, 2))
+    check = run_check(db, pfp_answers(), dt.date(2026, 3, 2))
+    deleted_check = run_check(db, pfp_answers(), dt.date(2026, 3, 3))
+    delete_check(db, deleted_check.id)
     set_plan_start(db, dt.date(2026, 3, 2))
     for day, during in ((B_DAY, 2), (dt.date(2026, 3, 6), 3)):
         entry = DiaryEntry(day=day, pain_during=during, pain_after=1, note=f"{B_NOTE} {day}")
@@ -85,12 +88,28 @@ def _b_data(db: Database, activities_dir: Path, home: Path) -> dict[str, Any]:
         s.flush()
         clip_ids = [c.id for c in clips]
         uid = s.scalars(select(CalendarRow.plan_uid)).one()
+    deleted_folder = home / "form" / "b-deleted-clip"
+    deleted_folder.mkdir(parents=True)
+    (deleted_folder / REPORT_HTML).write_text(f"<html>{B_CLIP} deleted</html>", encoding="utf-8")
+    with db.session() as s:
+        deleted_clip = FormClipRow(
+            recorded_on=dt.date(2026, 3, 6), runner=B_CLIP, video_path=f"/v/{B_CLIP}-2.mp4",
+            video_sha256="1" * 64, view="side", task="run", fps=30.0, capture_fps=30.0,
+            out_dir=str(deleted_folder), backend="test", metrics_json="{}", quality_json="{}",
+        )  # fmt: skip
+        s.add(deleted_clip)
+        s.flush()
+        deleted_clip_id = deleted_clip.id
+    delete_clip(db, deleted_clip_id)
     store = JobStore(db)
     job = store.create("import", {"files": [f"{B_JOB}.fit"]})
     store.finish(job, {"results": [{"name": B_JOB}]}, message=f"Finished {B_JOB}")
     activity = list_activities(db)[0]
     assert imported.status == "imported"
-    return {"activity": activity.id, "clips": clip_ids, "job": job, "calendar_uid": uid}
+    return {
+        "activity": activity.id, "clips": clip_ids, "job": job, "calendar_uid": uid,
+        "check": check.id, "deleted_check": deleted_check.id, "deleted_clip": deleted_clip_id,
+    }  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -183,6 +202,8 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/load"): [case("GET", "/load", OWN)],
     ("GET", "/check"): [case("GET", "/check", OWN)],
     ("POST", "/check"): [case("POST", "/check", OWN, data=lambda ids: {})],
+    ("POST", "/check/{check_id}/delete"): [case("POST", "/check/{check}/delete", DENIED)],
+    ("POST", "/check/{check_id}/restore"): [case("POST", "/check/{deleted_check}/restore", DENIED)],
     ("GET", "/evidence"): [case("GET", "/evidence", OWN)],
     ("GET", "/exercises"): [case("GET", "/exercises", OWN)],
     ("GET", "/plan"): [case("GET", "/plan", OWN)],
@@ -196,6 +217,8 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("GET", "/form/{clip_id}"): [case("GET", "/form/{clip_a}", DENIED)],
     ("GET", "/form/{clip_id}/report"): [case("GET", "/form/{clip_a}/report", DENIED)],
     ("GET", "/form/{clip_id}/video"): [case("GET", "/form/{clip_a}/video", DENIED)],
+    ("POST", "/form/{clip_id}/delete"): [case("POST", "/form/{clip_a}/delete", DENIED)],
+    ("POST", "/form/{clip_id}/restore"): [case("POST", "/form/{deleted_clip}/restore", DENIED)],
     ("GET", "/settings"): [case("GET", "/settings", OWN)],
     ("POST", "/settings"): [case("POST", "/settings", OWN, data=lambda ids: {"pain_ok_max": "3"})],
     ("POST", "/settings/export"): [case("POST", "/settings/export", DENIED)],
@@ -270,6 +293,7 @@ def _b_state(world: World) -> tuple[Any, ...]:
     with b.session() as s:
         clips = s.scalar(select(func.count()).select_from(FormClipRow))
     return (
+        [c.id for c in list_clips(b)],
         [(e.day, e.pain_during, e.note) for e in diary(b)],
         [(x.id, x.sport, x.name) for x in list_activities(b)],
         len(list_checks(b)),

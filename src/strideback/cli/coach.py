@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.prompt import Confirm, IntPrompt
 from rich.table import Table
 
-from strideback.cli.common import console, err_console, fail, get_db, print_json
+from strideback.cli.common import confirm, console, err_console, fail, get_db, print_json
 from strideback.plan.model import action_label
 from strideback.plan.wording import plain_words
 
@@ -105,14 +105,32 @@ def check_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON (only JSON)."),
     today: str | None = typer.Option(None, "--today", help=TODAY_HELP),
+    show: bool = typer.Option(False, "--list", help="List your stored checks (with their ids)."),
+    delete: int | None = typer.Option(
+        None, "--delete", metavar="ID", help="Delete one check (asks first; undo: --restore)."
+    ),
+    restore: int | None = typer.Option(
+        None, "--restore", metavar="ID", help="Bring back a deleted check."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="With --delete: do not ask."),
 ) -> None:
     """Knee check: red flags, pain location, Kujala score. Stored so it can be retaken.
 
     Every safety and routing question must be answered; an incomplete answers file lists the
-    missing question ids, stores nothing and exits with status 2.
+    missing question ids, stores nothing and exits with status 2. `--list` shows the stored
+    checks, `--delete ID` removes one (Today and the plan recompute), `--restore ID` undoes it.
     """
     from strideback.coach.service import FIRST_RUN_NOTICE, CheckIncomplete, run_check
 
+    if show:
+        _list_checks(as_json)
+        return
+    if delete is not None:
+        _delete_check(delete, yes, as_json)
+        return
+    if restore is not None:
+        _restore_check(restore, as_json)
+        return
     day = _date(today)
     out = err_console if as_json else console  # with --json, stdout carries only the JSON
     if answers_file is not None:
@@ -158,6 +176,66 @@ def check_command(
     if outcome.can_start_plan:
         console.print("Next: [bold]strideback today[/] for today's session.")
     console.print(f"[dim]{FIRST_RUN_NOTICE}[/]")
+
+
+def _check_words(check: Any) -> str:
+    """One check in plain words: its day, Kujala score and what it led to (no internal ids)."""
+    kujala = f"Kujala {check.kujala.total}/100" if check.kujala else "no Kujala score"
+    if check.red_flags:
+        result = "a red flag: see a clinician"
+    elif check.can_start_plan:
+        result = "fits runner's knee (the plan may run)"
+    else:
+        result = "not typical runner's knee: see a clinician"
+    return f"check {check.id} of {check.taken_on.isoformat()}: {kujala}, {result}"
+
+
+def _list_checks(as_json: bool) -> None:
+    from strideback.coach.service import list_checks
+
+    checks = list_checks(get_db())
+    if as_json:
+        print_json([_plain(c) for c in checks])
+        return
+    if not checks:
+        console.print("No checks stored yet: take one with `strideback check`.")
+    for c in checks:
+        console.print(_check_words(c), soft_wrap=True)
+
+
+def _delete_check(check_id: int, yes: bool, as_json: bool) -> None:
+    from strideback.coach.service import delete_check, get_check
+
+    db = get_db()
+    try:
+        what = _check_words(get_check(db, check_id))
+    except KeyError:
+        fail(f"no check with id {check_id} (see `strideback check --list`)")
+    if not yes and not confirm(f"Delete {what}?"):
+        err_console.print("nothing deleted (add --yes to delete without being asked)")
+        raise typer.Exit(1)
+    delete_check(db, check_id)
+    if as_json:
+        print_json({"deleted": check_id, "restore": f"--restore {check_id}"})
+        return
+    console.print(
+        f"deleted {what}; Today and the plan no longer use it. "
+        f"Undo with [bold]strideback check --restore {check_id}[/]",
+        soft_wrap=True,
+    )
+
+
+def _restore_check(check_id: int, as_json: bool) -> None:
+    from strideback.coach.service import restore_check
+
+    try:
+        check = restore_check(get_db(), check_id)
+    except KeyError:
+        fail(f"no deleted check with id {check_id}")
+    if as_json:
+        print_json(_plain(check))
+        return
+    console.print(f"{_check_words(check)} is back", soft_wrap=True)
 
 
 # ---------------------------------------------------------------- today / plan

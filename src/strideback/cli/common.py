@@ -74,6 +74,17 @@ def print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, default=str, ensure_ascii=False) + "\n")
 
 
+def confirm(question: str) -> bool:
+    """Ask yes/no on stderr (default no); no answer at all (no terminal, end of input) is no."""
+    import typer
+
+    try:
+        return bool(typer.confirm(question, default=False, err=True))
+    except typer.Abort:
+        err_console.print()
+        return False
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print one clear error line and exit."""
     import typer

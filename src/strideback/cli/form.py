@@ -3,6 +3,7 @@
 strideback form VIDEO [--view side|front|back|auto] [--out DIR] [--json]   (= form analyse)
 strideback form compare A B
 strideback form list | show ID
+strideback form delete ID [--yes] | restore ID   (also: form --delete ID / --restore ID)
 strideback metronome --spm N --minutes M FILE.wav
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from strideback.cli.common import console, fail, get_db, print_json
+from strideback.cli.common import confirm, console, err_console, fail, get_db, print_json
 
 FORM_HELP = (
     "Running form from a phone video: capture check, cadence, contact time, knee angles, "
@@ -27,7 +28,9 @@ class _AnalyseByDefault(TyperGroup):
     """`form VIDEO ...` runs `form analyse VIDEO ...` (any first word that is not a command)."""
 
     def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+        if args and args[0] in ("--delete", "--restore"):  # as `activities --delete ID`
+            args = [args[0].removeprefix("--"), *args[1:]]
+        elif args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["analyse", *args]
         return super().parse_args(ctx, args)
 
@@ -197,6 +200,64 @@ def show(clip_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
         _fail(str(exc), as_json)
         return
     print_json(result.to_dict()) if as_json else _print_result(result)
+
+
+def _clip_words(clip: Any) -> str:
+    return f"form clip {clip.id} ({clip.video_name}, {clip.view} view, {clip.recorded_on})"
+
+
+@form_app.command("delete")
+def delete(
+    clip_id: int = typer.Argument(..., help="Clip id (see `strideback form list`)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Delete one clip with its report, annotated video and landmarks (undo: form restore)."""
+    from strideback.form.service import FormError, list_clips
+    from strideback.form.trash import TRASH_DAYS, delete_clip
+
+    db = get_db()
+    clip = next((c for c in list_clips(db) if c.id == clip_id), None)
+    if clip is None:
+        _fail(f"no form clip with id {clip_id} (see `strideback form list`)", as_json)
+        return
+    what = _clip_words(clip)
+    if not yes and not confirm(f"Delete {what}?"):
+        err_console.print("nothing deleted (add --yes to delete without being asked)")
+        raise typer.Exit(1)
+    try:
+        delete_clip(db, clip_id)
+    except FormError as exc:
+        _fail(str(exc), as_json)
+        return
+    if as_json:
+        print_json({"deleted": clip_id, "restore": f"form restore {clip_id}"})
+        return
+    console.print(
+        f"deleted {what}; its files are kept for {TRASH_DAYS} days. "
+        f"Undo with [bold]strideback form restore {clip_id}[/]",
+        soft_wrap=True,
+    )
+
+
+@form_app.command("restore")
+def restore(
+    clip_id: int = typer.Argument(..., help="Id of the deleted clip."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Bring back a deleted clip and its files."""
+    from strideback.form.service import FormError
+    from strideback.form.trash import restore_clip
+
+    try:
+        clip = restore_clip(get_db(), clip_id)
+    except FormError as exc:
+        _fail(str(exc), as_json)
+        return
+    if as_json:
+        print_json({"restored": clip.id, "out_dir": str(clip.out_dir)})
+        return
+    console.print(f"{_clip_words(clip)} is back -> {clip.out_dir}", soft_wrap=True)
 
 
 def metronome(

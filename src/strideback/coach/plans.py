@@ -302,6 +302,7 @@ def _calendar_identity(db: Database) -> tuple[str, int, dt.datetime | None]:
         stamps = [
             s.scalar(select(func.max(DiaryRow.updated_at))),
             s.scalar(select(func.max(CheckRow.created_at))),
+            s.scalar(select(func.max(CheckRow.changed_at))),  # a check deleted or restored
             s.scalar(select(func.max(PlanStartRow.set_at))),
         ]
     latest = max((t for t in stamps if t is not None), default=None)

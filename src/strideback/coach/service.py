@@ -22,9 +22,12 @@ from strideback.assess.questions import Question
 from strideback.coach import backup
 from strideback.coach.checks import (
     check_questions,
+    delete_check,
+    get_check,
     kujala_history,
     latest_check,
     list_checks,
+    restore_check,
     run_check,
 )
 from strideback.coach.diary import (
@@ -72,9 +75,11 @@ __all__ = [
     "check_questions",
     "clear_by_clinician",
     "current_plan",
+    "delete_check",
     "delete_day",
     "diary",
     "export_all",
+    "get_check",
     "get_exercise",
     "get_settings",
     "honesty",
@@ -89,6 +94,7 @@ __all__ = [
     "morning_day",
     "plan_ics",
     "plan_start",
+    "restore_check",
     "restore_day",
     "run_check",
     "save_day",

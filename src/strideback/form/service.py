@@ -5,6 +5,8 @@ list_clips(db) -> list[FormClipSummary]
 get_clip(db, clip_id) -> FormResult
 compare_clips(db, a, b) -> Comparison
 metronome_wav(spm, minutes) -> bytes            (click track for cadence retraining)
+
+Deleting a clip and its undo live in `form/trash.py` (deleted clips are left out here).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from strideback.form.analysis import analyse_landmarks, validate_choices
 from strideback.form.compare import Comparison, compare_metrics
@@ -107,7 +110,7 @@ def _overlay(analysis: FormAnalysis, lm_len: int) -> Overlay:
                    frames=lm_len, event_frames=label_frames)  # fmt: skip
 
 
-def _runner_form_dir(db: Database) -> Path:
+def runner_form_dir(db: Database) -> Path:
     """Where a runner's clips go: one folder per runner under the data folder's `form/`."""
     runner = db.runner_id
     return data_dir() / "form" / (f"runner-{runner}" if runner is not None else "unowned")
@@ -142,7 +145,7 @@ def analyse_clip(
     target = (
         Path(out_dir)
         if out_dir
-        else _runner_form_dir(db) / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        else runner_form_dir(db) / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     )
     if target.exists() and not target.is_dir():
         raise FormError(f"{target}: the output path is a file, not a folder")
@@ -292,35 +295,43 @@ def _result(row: FormClipRow) -> FormResult:
     )  # fmt: skip
 
 
+LIVE = FormClipRow.deleted_at.is_(None)  # a deleted clip (form/trash.py) is never read here
+MAX_ID = 2**63 - 1
+
+
+def _live_clip(s: Session, clip_id: int) -> FormClipRow:
+    row = None
+    if 0 < clip_id <= MAX_ID:
+        row = s.scalar(select(FormClipRow).where(FormClipRow.id == clip_id, LIVE))
+    if row is None:
+        raise FormError(f"no form clip with id {clip_id} (see `strideback form list`)")
+    return row
+
+
 def get_clip(db: Database, clip_id: int) -> FormResult:
     with db.session() as s:
-        row = s.get(FormClipRow, clip_id)
-        if row is None:
-            raise FormError(f"no form clip with id {clip_id} (see `strideback form list`)")
-        return _result(row)
+        return _result(_live_clip(s, clip_id))
+
+
+def summary_of(r: FormClipRow) -> FormClipSummary:
+    cad = json.loads(r.metrics_json).get("cadence", {})
+    value = cad.get("value") if cad.get("confidence") != "not measurable" else None
+    return FormClipSummary(r.id, r.created_at, r.recorded_on, Path(r.video_path).name, r.view,
+                           r.task, value, Path(r.out_dir))  # fmt: skip
 
 
 def list_clips(db: Database) -> list[FormClipSummary]:
     with db.session() as s:
-        rows = s.scalars(select(FormClipRow).order_by(FormClipRow.recorded_on, FormClipRow.id))
-        out = []
-        for r in rows:
-            cad = json.loads(r.metrics_json).get("cadence", {})
-            value = cad.get("value") if cad.get("confidence") != "not measurable" else None
-            out.append(FormClipSummary(r.id, r.created_at, r.recorded_on,
-                                       Path(r.video_path).name, r.view, r.task, value,
-                                       Path(r.out_dir)))  # fmt: skip
-        return out
+        query = select(FormClipRow).where(LIVE)
+        rows = s.scalars(query.order_by(FormClipRow.recorded_on, FormClipRow.id))
+        return [summary_of(r) for r in rows]
 
 
 def compare_clips(db: Database, a: int, b: int) -> Comparison:
     with db.session() as s:
         rows: dict[int, FormClipRow] = {}
         for i in (a, b):
-            row = s.get(FormClipRow, i)
-            if row is None:
-                raise FormError(f"no form clip with id {i} (see `strideback form list`)")
-            rows[i] = row
+            rows[i] = _live_clip(s, i)
         ra, rb = rows[a], rows[b]
         return compare_metrics(
             a, json.loads(ra.metrics_json), ra.capture_fps, ra.view,

@@ -32,6 +32,10 @@ class CheckRow(RunnerOwned, Base):
     kujala_items: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
     can_start_plan: Mapped[bool] = mapped_column(Boolean)
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list
+    # coach_0006: soft delete (undo); every read leaves a deleted check out. `changed_at`: the
+    # last delete or restore (the calendar's SEQUENCE must grow on both).
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class DiaryRow(RunnerOwned, Base):

@@ -32,3 +32,7 @@ class FormClipRow(RunnerOwned, Base):
     metrics_json: Mapped[str] = mapped_column(Text)
     quality_json: Mapped[str] = mapped_column(Text)
     backend: Mapped[str] = mapped_column(String(100))
+    # form_0003: soft delete (undo). While deleted, the clip's files lie in the runner's trash
+    # folder (`out_dir` points there) and `deleted_from` keeps the folder they came from.
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    deleted_from: Mapped[str | None] = mapped_column(String(1000), nullable=True)

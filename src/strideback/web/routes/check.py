@@ -1,16 +1,25 @@
-"""Check: the symptom check (red flags, pattern) and the Kujala score with its history."""
+"""Check: the symptom check (red flags, pattern) and the Kujala score with its history; the
+stored checks, each with a delete button (then an undo on the page it leads to)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from strideback.assess.check import CheckIncomplete
-from strideback.coach.checks import check_questions, kujala_history, latest_check, run_check
-from strideback.web.deps import render, runner_db, today
+from strideback.coach.checks import (
+    check_questions,
+    delete_check,
+    kujala_history,
+    latest_check,
+    list_checks,
+    restore_check,
+    run_check,
+)
+from strideback.web.deps import render, run_write, runner_db, today
 from strideback.web.views import kujala_chart
 
 router = APIRouter()
@@ -103,13 +112,15 @@ def _summary(questions: list[Any], errors: dict[str, str]) -> list[tuple[str, st
 
 
 @router.get("/check", response_class=HTMLResponse)
-def check_page(request: Request) -> Response:
+def check_page(request: Request, deleted: int | None = None) -> Response:
     db = runner_db(request)
     history = _history(db)
     return render(
         request,
         "check.html",
         active="check",
+        checks=list(reversed(list_checks(db))),
+        deleted=deleted,
         sections=question_sections(check_questions()),
         unavailable=None,
         latest=latest_check(db),
@@ -148,6 +159,8 @@ async def submit_check(request: Request) -> Response:
         active="check",
         sections=question_sections(questions),
         unavailable=None,
+        checks=list(reversed(list_checks(db))),
+        deleted=None,
         latest=None,
         outcome=outcome,
         values=form,
@@ -156,3 +169,24 @@ async def submit_check(request: Request) -> Response:
         history=history,
         chart=kujala_chart(history) if history else None,
     )
+
+
+async def _change_then_go(request: Request, change: Any, check_id: int, target: str) -> Response:
+    """Delete or restore one of the runner's checks, then redirect (404 for any other id)."""
+    try:
+        await run_write(request, change, runner_db(request), check_id)
+    except LookupError:
+        return render(request, "error.html", status_code=404, message=f"No check {check_id}.")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/check/{check_id}/delete", response_class=HTMLResponse)
+async def delete(request: Request, check_id: int) -> Response:
+    """Delete a check (Today and the plan recompute without it); the page offers an undo."""
+    return await _change_then_go(request, delete_check, check_id, f"/check?deleted={check_id}")
+
+
+@router.post("/check/{check_id}/restore", response_class=HTMLResponse)
+async def restore(request: Request, check_id: int) -> Response:
+    """Undo a delete."""
+    return await _change_then_go(request, restore_check, check_id, "/check")

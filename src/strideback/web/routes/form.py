@@ -1,5 +1,5 @@
 """Form: upload a running video, analyse it in the background, show the report and the
-annotated video, compare two clips."""
+annotated video, compare two clips, delete a clip (with its files) and undo that."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.datastructures import UploadFile
 
 from strideback.form.model import VIEW_CHOICES
@@ -18,12 +24,14 @@ from strideback.form.service import (
     list_clips,
     metronome_stream,
 )
+from strideback.form.trash import delete_clip, restore_clip
 from strideback.web.deps import (
     attempt,
     get_config,
     get_jobs,
     is_htmx,
     render,
+    run_write,
     runner_db,
     runner_id,
     runner_jobs,
@@ -49,7 +57,11 @@ def as_dict(obj: Any) -> dict[str, Any]:
 
 
 def _page(
-    request: Request, status: int = 200, errors: list[str] | None = None, job: Any = None
+    request: Request,
+    status: int = 200,
+    errors: list[str] | None = None,
+    job: Any = None,
+    deleted: int | None = None,
 ) -> Response:
     clips, unavailable = attempt(lambda: list_clips(runner_db(request)))
     rule = get_config(request).uploads["video"]
@@ -66,12 +78,13 @@ def _page(
         upload_label=rule.label,
         upload_errors=errors or [],
         job=job,
+        deleted=deleted,
     )
 
 
 @router.get("/form", response_class=HTMLResponse)
-def form_page(request: Request) -> Response:
-    return _page(request)
+def form_page(request: Request, deleted: int | None = None) -> Response:
+    return _page(request, deleted=deleted)
 
 
 @router.post("/form/upload", response_class=HTMLResponse)
@@ -211,3 +224,26 @@ def clip_report(request: Request, clip_id: int) -> Response:
 @router.get("/form/{clip_id}/video")
 def clip_video(request: Request, clip_id: int) -> Response:
     return _clip_file(request, clip_id, "annotated_mp4", "video/mp4")
+
+
+async def _change_then_go(request: Request, change: Any, clip_id: int, target: str) -> Response:
+    """Delete or restore one of the runner's clips, then redirect (404 for any other id)."""
+    try:
+        await run_write(request, change, runner_db(request), clip_id)
+    except LookupError:
+        return render(request, "error.html", status_code=404, message=f"No clip {clip_id}.")
+    except FormError as exc:  # a file could not be moved: nothing was changed
+        return render(request, "error.html", status_code=409, message=str(exc))
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/form/{clip_id}/delete", response_class=HTMLResponse)
+async def delete(request: Request, clip_id: int) -> Response:
+    """Delete a clip with its report, video and landmarks; the clip list offers an undo."""
+    return await _change_then_go(request, delete_clip, clip_id, f"/form?deleted={clip_id}")
+
+
+@router.post("/form/{clip_id}/restore", response_class=HTMLResponse)
+async def restore(request: Request, clip_id: int) -> Response:
+    """Undo a delete: the clip and its files are back."""
+    return await _change_then_go(request, restore_clip, clip_id, f"/form/{clip_id}")
