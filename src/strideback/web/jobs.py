@@ -66,8 +66,21 @@ from strideback.store.db import Database, data_dir, open_database
 from strideback.store.web import JobRow, utcnow
 
 ACTIVE = ("queued", "running")
-HEARTBEAT_SECONDS = 5.0
-STALE_AFTER = dt.timedelta(seconds=30)  # six missed heartbeats: the owner is gone
+
+
+def _stale_seconds() -> float:
+    """How long a server's silence means it is gone: 30 s, or STRIDEBACK_JOBS_STALE_SECONDS
+    (at least 1; the tests use a short one so a killed server's jobs restart sooner)."""
+    raw = os.environ.get("STRIDEBACK_JOBS_STALE_SECONDS", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return 30.0
+    return value if math.isfinite(value) and value >= 1 else 30.0
+
+
+STALE_AFTER = dt.timedelta(seconds=_stale_seconds())
+HEARTBEAT_SECONDS = min(5.0, STALE_AFTER.total_seconds() / 6)  # six missed: the owner is gone
 MAX_ATTEMPTS = 3  # a first run and at most two more after its worker (or server) died
 
 WAITING = "Waiting to start"
