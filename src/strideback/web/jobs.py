@@ -88,6 +88,7 @@ INTERRUPTED = "The server stopped before this job finished; start it again."
 RESTARTED = "Restarted after the server stopped"
 RELEASED = "Waiting: the server stopped before this job finished; it runs again when it starts"
 RESTARTED_WORKER = "Restarted after its worker stopped"
+AGAIN = "started again after an interruption"
 STALE_OWNER = "The server running this job stopped; another server will restart it"
 GAVE_UP = (
     "The worker stopped {n} times while running this job (for example, it ran out of "
@@ -168,6 +169,9 @@ def _message(row: JobRow, ahead: int, now: dt.datetime) -> str | None:
     if row.status == "queued" and ahead:
         before = "1 job" if ahead == 1 else f"{ahead} jobs"
         return f"{row.message or WAITING} ({before} before it)"
+    again = row.message not in (None, RESTARTED, RESTARTED_WORKER)
+    if row.status == "running" and (row.attempts or 0) > 1 and again:
+        return f"{row.message} ({AGAIN})"
     return row.message
 
 
