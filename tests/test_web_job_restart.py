@@ -273,11 +273,6 @@ FILES = (
     "sports-lib__polar.tcx",
     "sports-lib__strava.gpx",
     "sports-lib__6860622916.tcx",
-    "Runalyze__Multiple-Trainings.tcx",
-    "sports-lib__movescount.gpx",
-    "sports-lib__6048438275.gpx",
-    "GoldenCheetah__activity_165850259_multi-session.tcx",
-    "Runalyze__Standard.tcx",
 )
 
 
