@@ -34,6 +34,13 @@ class JobRow(RunnerOwned, Base):
     # The server process running the job, and when it last said it is alive (web_0002).
     owner: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # What to run again after a restart (web_0004): the task's registered name, its
+    # arguments (JSON list), the files it needs (JSON list: uploads kept until the job is
+    # over for good) and how many times a worker started it (a crash loop stops).
+    task: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    args: Mapped[str | None] = mapped_column(Text, nullable=True)
+    inputs: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WebPreference(RunnerOwned, Base):
