@@ -16,6 +16,7 @@ from strideback.clinic.notes import (
     MAX_NOTE_CHARS,
     NoteError,
     NoteNotFound,
+    NotTheAuthor,
     add_note,
     delete_note,
     edit_note,
@@ -45,9 +46,9 @@ def _notes_round(db: Database) -> None:
     changed = edit_note(a, second.id, ids["physio"], "Older note, edited", TODAY, TODAY)
     assert changed.text == "Older note, edited" and changed.noted_on == TODAY
     # Only the author edits or deletes.
-    with pytest.raises(NoteError, match="author"):
+    with pytest.raises(NotTheAuthor, match="author"):
         edit_note(a, first.id, ids["physio2"], "mine now", TODAY, TODAY)
-    with pytest.raises(NoteError, match="author"):
+    with pytest.raises(NotTheAuthor, match="author"):
         delete_note(a, first.id, ids["physio2"])
     # Another runner's view never reaches these notes, whatever the id.
     b = db.for_runner(ids["b"])

@@ -26,6 +26,10 @@ class NoteError(ValueError):
     """A note that cannot be written (the message names the field), or is not yours."""
 
 
+class NotTheAuthor(PermissionError):
+    """Someone other than its author tried to change or delete a note."""
+
+
 class NoteNotFound(LookupError):
     """No such note for this runner (or another runner's: the same answer)."""
 
@@ -97,7 +101,7 @@ def _own_row(s: Session, note_id: int, author_id: int) -> ClinicNoteRow:
     if row is None:
         raise NoteNotFound(f"no note {note_id} for this runner")
     if row.author_id != author_id:
-        raise NoteError("note: only its author may change or delete it")
+        raise NotTheAuthor("only the note's author may change or delete it")
     return row
 
 
