@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from strideback.assess.kujala import KujalaScore
 from strideback.clinic.thresholds import Threshold, thresholds
 from strideback.coach.plans import gate_for, timeline_of
 from strideback.coach.service import get_settings, kujala_history, todays_session
 from strideback.coach.settings import SettingChange, settings_audit
 from strideback.coach.state import load_state
-from strideback.assess.kujala import KujalaScore
 from strideback.coach.views import TodayView
 from strideback.domain import DiaryEntry, WeekLoad
 from strideback.form.service import FormError, get_clip, list_clips

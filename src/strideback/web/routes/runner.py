@@ -200,9 +200,7 @@ async def note_edit(request: Request, runner_id: int, note_id: int) -> Response:
     rdb = get_db(request).for_runner(runner.id)
     try:
         text, day = _note_fields(form, request)
-        await run_write(
-            request, edit_note, rdb, note_id, clinician.id, text, day, today(request)
-        )
+        await run_write(request, edit_note, rdb, note_id, clinician.id, text, day, today(request))
     except (NoteNotFound, NotTheAuthor) as exc:
         raise _refused(exc) from None
     except NoteError as exc:
