@@ -155,7 +155,6 @@ async def runner_thresholds(request: Request, runner_id: int) -> Response:
         await run_write(request, save, rdb)
     except ValueError as exc:  # a concurrent change made the set invalid
         return _page(request, clinician, runner, 422, errors=[plain_error(str(exc))], values=form)
-    request.app.state.cache.clear()  # pages computed with the old thresholds
     changed = ", ".join(f"“{names[k]}”" for k in changes)
     return _page(request, clinician, runner, message=f"Saved: {changed}.")
 
