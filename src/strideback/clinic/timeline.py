@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from strideback.assess.kujala import KujalaScore
 from strideback.clinic.thresholds import Threshold, thresholds
 from strideback.coach.plans import gate_for, timeline_of
-from strideback.coach.service import get_settings, kujala_history, todays_session
+from strideback.coach.service import todays_session
 from strideback.coach.settings import SettingChange, settings_audit
 from strideback.coach.state import load_state
 from strideback.coach.views import TodayView
@@ -30,6 +30,7 @@ from strideback.plan.wording import plain_words
 from strideback.report.content import FormLine, KujalaRow, form_summary, kujala_rows
 from strideback.store.db import Database
 
+WeeklyLoader = Callable[[Database, dt.date, int], list[WeekLoad]]
 EventKind = Literal["start", "progress", "step_back", "referral", "clearance"]
 MIN_WEEKS, MAX_WEEKS = 8, 104  # the pain-over-load chart: at least 2 months, at most 2 years
 CONTEXT_WEEKS = 4  # weeks of load before the first check or diary day
@@ -152,8 +153,11 @@ def _clips(db: Database) -> list[ClipView]:
     return list(reversed(out))  # newest first
 
 
-def runner_timeline(db: Database, today: dt.date) -> RunnerTimeline:
-    """Everything the runner page shows, for the runner `db` acts for."""
+def runner_timeline(
+    db: Database, today: dt.date, *, weekly: WeeklyLoader = weekly_load
+) -> RunnerTimeline:
+    """Everything the runner page shows, for the runner `db` acts for. `weekly` computes
+    the weekly load (the web passes its cached `load.service.weekly_load`)."""
     state = load_state(db, today)
     firsts = [
         d
@@ -165,7 +169,7 @@ def runner_timeline(db: Database, today: dt.date) -> RunnerTimeline:
         if d is not None
     ]
     n_weeks = _chart_weeks(min(firsts, default=None), today)
-    weeks = padded_weeks(weekly_load(db, today, n_weeks), today, n_weeks)
+    weeks = padded_weeks(weekly(db, today, n_weeks), today, n_weeks)
     since = weeks[0].week_start
     entries = [e for d, e in sorted(state.diary.items()) if d >= since]
     events: list[PlanEvent] = []
@@ -182,9 +186,9 @@ def runner_timeline(db: Database, today: dt.date) -> RunnerTimeline:
         c = state.clearance
         events.append(PlanEvent(c.cleared_on, "clearance", c.step_label, plain_words(c.message)))
     events.sort(key=lambda e: e.day, reverse=True)  # newest first
-    settings = get_settings(db)
+    settings = state.settings  # read with the rest (load_state)
     mcid = int(settings["kujala_mcid"])
-    scores = kujala_history(db)
+    scores = [c.kujala for c in state.checks if c.kujala is not None]  # = kujala_history
     daily_from = today - dt.timedelta(days=DAILY_DAYS - 1)
     return RunnerTimeline(
         today=today,

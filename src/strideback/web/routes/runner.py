@@ -27,11 +27,19 @@ from strideback.clinic.notes import (
     list_notes,
 )
 from strideback.clinic.thresholds import labels, plain_error
-from strideback.clinic.timeline import RunnerTimeline, event_label, runner_timeline
+from strideback.clinic.timeline import (
+    RunnerTimeline,
+    WeeklyLoader,
+    event_label,
+    runner_timeline,
+)
 from strideback.coach.settings import get_settings, update_settings
+from strideback.domain import WeekLoad
+from strideback.load.service import weekly_load
 from strideback.plan.rules import validate_changes
 from strideback.preferences import get_preferences
 from strideback.store.db import Database
+from strideback.web.cache import ResultCache, activities_fingerprint
 from strideback.web.deps import (
     current_session,
     get_config,
@@ -77,6 +85,18 @@ def _author_names(request: Request, ids: set[int]) -> dict[int, str]:
     return names
 
 
+def _cached_weekly_load(request: Request) -> WeeklyLoader:
+    """`weekly_load` memoised like the Load page's (the same keys: until activities change)."""
+    cache: ResultCache = request.app.state.cache
+
+    def load(db: Database, day: dt.date, weeks: int) -> list[WeekLoad]:
+        key = ("weekly_load", db.runner_id, day, weeks, activities_fingerprint(db))
+        result: list[WeekLoad] = cache.get_or_compute(key, lambda: weekly_load(db, day, weeks))
+        return result
+
+    return load
+
+
 def _page(
     request: Request,
     clinician: User,
@@ -85,7 +105,7 @@ def _page(
     **context: Any,
 ) -> Response:
     rdb = get_db(request).for_runner(runner.id)
-    timeline = runner_timeline(rdb, today(request))
+    timeline = runner_timeline(rdb, today(request), weekly=_cached_weekly_load(request))
     units = str(get_preferences(rdb).get("units", "km"))
     notes = list_notes(rdb)
     live = current_session(request)
