@@ -31,6 +31,7 @@ SHELL = ("strideback.store", "strideback.web", "strideback.cli", "strideback.vid
 # Each table module has one owning capability (the store's own generic backup may read all).
 TABLE_OWNERS = {
     "strideback.store.activities": ("strideback.activities",),
+    "strideback.store.clinic": ("strideback.clinic",),
     "strideback.store.coach": ("strideback.coach",),
     "strideback.store.form": ("strideback.form",),
     "strideback.store.web": ("strideback.web", "strideback.preferences"),

@@ -86,6 +86,7 @@ def test_round_trip_into_a_fresh_home_gives_identical_content(
     assert first.rows["coach_diary"] == 8 and first.rows["coach_checks"] == 2
     assert first.rows["coach_plan_starts"] >= 1 and first.rows["coach_settings"] == 2
     assert first.rows["form_clips"] == 1 and first.rows["web_preferences"] == 1
+    assert first.rows["coach_settings_audit"] == 2  # the threshold changes' audit log
     assert first.files == 3  # report, metrics and (with videos) the annotated video
     before = counts(db)
 
@@ -129,7 +130,9 @@ def test_manifest_lists_versions_counts_and_checksums(db, tmp_path, activities_d
     from strideback.store.models import Base
 
     accounts = {name for name in Base.metadata.tables if name.startswith("accounts_")}
-    assert set(manifest["tables"]) == set(Base.metadata.tables) - {"web_jobs"} - accounts
+    # A clinician's private notes on the runner are the clinician's records, not the runner's.
+    excluded = {"web_jobs", "clinic_notes"}
+    assert set(manifest["tables"]) == set(Base.metadata.tables) - excluded - accounts
 
 
 def test_videos_only_on_request(db, tmp_path, activities_dir) -> None:

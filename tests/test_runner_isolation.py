@@ -25,10 +25,11 @@ from starlette.routing import Mount
 from strideback.accounts.service import add_user
 from strideback.activities.queries import list_activities
 from strideback.activities.service import import_paths
+from strideback.clinic.notes import add_note, list_notes
 from strideback.coach.checks import delete_check, list_checks, run_check
 from strideback.coach.diary import diary, log_day
 from strideback.coach.plans import plan_ics, set_plan_start
-from strideback.coach.settings import get_settings, update_settings
+from strideback.coach.settings import Actor, get_settings, settings_audit, update_settings
 from strideback.domain import DiaryEntry
 from strideback.form.service import ANNOTATED_MP4, REPORT_HTML, list_clips
 from strideback.form.trash import delete_clip
@@ -44,6 +45,7 @@ B_NOTE = "zz-b-diary-secret-91f2"
 B_CLIP = "zz-b-clip-secret-5c1d"
 B_JOB = "zz-b-job-secret-77aa"
 B_NAME = "Bea Secretrunner"
+B_CLINIC_NOTE = "zz-b-clinician-note-3e8a"
 A_FILE, B_FILE = "Runalyze__Standard.tcx", "GoldenCheetah__3386684871.fit"
 B_DAY = dt.date(2026, 3, 4)  # a day only B logged
 
@@ -129,9 +131,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, activities_dir: Path) -> Ite
     own = DiaryEntry(day=dt.date(2026, 3, 5), pain_during=1, pain_after=0, note="a's own note")
     log_day(db.for_runner(a.id), own, today=TODAY)
     ids = _b_data(db.for_runner(b.id), activities_dir, home)
+    b_db = db.for_runner(b.id)
+    update_settings(b_db, {"gap_days": 10}, actor=Actor(physio2.username, physio2.id))
+    ids["note"] = add_note(b_db, physio2.id, f"{B_CLINIC_NOTE} private", TODAY, TODAY).id
     ids.update(a=a.id, b=b.id, physio=physio.id, physio2=physio2.id)
     app = create_app(url, jobs_in_processes=False, clinic=True, today=lambda: TODAY)
-    markers = [B_NOTE, B_CLIP, B_JOB, B_NAME, "3386684871", ids["calendar_uid"]]
+    markers = [B_NOTE, B_CLIP, B_JOB, B_NAME, B_CLINIC_NOTE, "3386684871", ids["calendar_uid"]]
     yield World(db, app, ids, markers)
     patch.undo()
     close_all()
@@ -252,7 +257,27 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/users/{user_id}/reset"): [case("POST", "/users/{b}/reset", DENIED)],
     ("GET", "/runners"): [case("GET", "/runners", DENIED)],
     ("POST", "/runners"): [case("POST", "/runners", DENIED, data=lambda ids: {"username": "y"})],
-    ("GET", "/runners/{runner_id}"): [case("GET", "/runners/{b}", DENIED)],
+    # The clinician's runner page: a runner gets 403, even on their own (notes are private).
+    ("GET", "/runners/{runner_id}"): [
+        case("GET", "/runners/{b}", DENIED),
+        case("GET", "/runners/{a}", DENIED),
+    ],
+    ("POST", "/runners/{runner_id}/thresholds"): [
+        case("POST", "/runners/{b}/thresholds", DENIED, data=lambda ids: {"pain_ok_max": "5"}),
+        case("POST", "/runners/{a}/thresholds", DENIED, data=lambda ids: {"pain_ok_max": "5"}),
+    ],
+    ("POST", "/runners/{runner_id}/notes"): [
+        case("POST", "/runners/{b}/notes", DENIED, data=lambda ids: {"text": "from a"}),
+        case("POST", "/runners/{a}/notes", DENIED, data=lambda ids: {"text": "from a"}),
+    ],
+    ("POST", "/runners/{runner_id}/notes/{note_id}"): [
+        case("POST", "/runners/{b}/notes/{note}", DENIED, data=lambda ids: {"text": "changed"}),
+        case("POST", "/runners/{a}/notes/{note}", DENIED, data=lambda ids: {"text": "changed"}),
+    ],
+    ("POST", "/runners/{runner_id}/notes/{note_id}/delete"): [
+        case("POST", "/runners/{b}/notes/{note}/delete", DENIED),
+        case("POST", "/runners/{a}/notes/{note}/delete", DENIED),
+    ],
     ("POST", "/runners/{runner_id}"): [case("POST", "/runners/{b}", DENIED)],
     ("POST", "/runners/{runner_id}/invite"): [case("POST", "/runners/{b}/invite", DENIED)],
     ("GET", "/healthz"): [case("GET", "/healthz", OWN)],
@@ -300,6 +325,8 @@ def _b_state(world: World) -> tuple[Any, ...]:
         get_settings(b),
         clips,
         JobStore(b).get(world.ids["job"]) is not None,
+        [(n.id, n.text, n.noted_on) for n in list_notes(b)],
+        [(c.key, c.old, c.new, c.actor) for c in settings_audit(b)],
     )
 
 
@@ -378,8 +405,30 @@ def test_a_clinician_sees_only_their_runners(world: World) -> None:
     page = physio.get("/diary").text
     assert "own note" in page and B_NOTE not in page
     assert physio.get(f"/activities/{world.ids['activity']}").status_code == 404
+    # B's runner page and its thresholds and notes: closed to A's clinician, and B's note id
+    # under A's runner is no note of A's.
+    a = world.ids["a"]
+    note = world.ids["note"]
+    for path, data in (
+        (f"/runners/{b}/thresholds", {"gap_days": "12"}),
+        (f"/runners/{b}/notes", {"text": "not yours"}),
+        (f"/runners/{b}/notes/{note}", {"text": "not yours"}),
+        (f"/runners/{b}/notes/{note}/delete", {}),
+    ):
+        refused = physio.post(path, data={"csrf_token": token, **data})
+        assert refused.status_code == 403, path
+        assert B_CLINIC_NOTE not in refused.text and B_NAME not in refused.text
+    for path in (f"/runners/{a}/notes/{note}", f"/runners/{a}/notes/{note}/delete"):
+        missing = physio.post(path, data={"csrf_token": token, "text": "not yours"})
+        assert missing.status_code == 404, path
+    own_page = physio.get(f"/runners/{a}")
+    assert own_page.status_code == 200 and "runa" in own_page.text
+    assert B_CLINIC_NOTE not in own_page.text and B_NOTE not in own_page.text
+    assert [n.text for n in list_notes(world.db.for_runner(b))] == [f"{B_CLINIC_NOTE} private"]
     # The other clinician may act for B, and then sees B's data (the markers are real).
     physio2 = logged_in(world.app, "physio2")
+    b_page = physio2.get(f"/runners/{b}").text
+    assert B_CLINIC_NOTE in b_page and B_NOTE in b_page and "physio2" in b_page  # audit: who
     token2 = physio2.cookies.get("sb_csrf")
     assert (
         physio2.post(f"/runners/{world.ids['a']}", data={"csrf_token": token2}).status_code == 403

@@ -54,8 +54,10 @@ from strideback.store.models import Base
 FORMAT = "strideback-backup"
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
-# Not part of a backup: progress rows of background jobs (they belong to a running server).
-EXCLUDED_TABLES = frozenset({"web_jobs"})
+# Not part of a backup: progress rows of background jobs (they belong to a running server),
+# and a clinician's private notes on the runner (the clinician's records, not the runner's:
+# they stay in the clinic's database and are backed up with it).
+EXCLUDED_TABLES = frozenset({"web_jobs", "clinic_notes"})
 # References by id without a foreign key (the tables belong to different capabilities):
 # restored after their parent, and following its new ids.
 SOFT_REFERENCES = {("coach_diary", "activity_id"): "activities"}

@@ -618,6 +618,7 @@ def settings_command(
 ) -> None:
     """Clinician-adjustable thresholds (each with its citation)."""
     from strideback.coach.service import get_settings, settings_catalogue, update_settings
+    from strideback.coach.settings import CLI
 
     db = get_db()
     catalogue = settings_catalogue()
@@ -630,7 +631,7 @@ def settings_command(
     if reset:
         changes = {k: info.default for k, info in catalogue.items()}
     try:
-        values = update_settings(db, changes) if changes else get_settings(db)
+        values = update_settings(db, changes, actor=CLI) if changes else get_settings(db)
     except ValueError as exc:
         fail(str(exc))
     if as_json:

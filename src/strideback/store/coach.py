@@ -103,3 +103,22 @@ class CalendarRow(RunnerOwned, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     plan_uid: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SettingAuditRow(RunnerOwned, Base):
+    """One change of one threshold (coach_0007): who, when, which key, old and new value.
+
+    Written in the same transaction as the change (coach/settings.py `update_settings`).
+    `actor_id` is the account that made it (no foreign key: the row travels in the runner's
+    backup to another database), `actor` its name then ("local runner", "cli" without one).
+    """
+
+    __tablename__ = "coach_settings_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    key: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str] = mapped_column(Text)  # JSON
+    new_value: Mapped[str] = mapped_column(Text)  # JSON

@@ -30,6 +30,7 @@ from strideback.web.deps import render, runner_pages_guard
 from strideback.web.jobs import JobRunner
 from strideback.web.routes import activities, check, form, jobs, load, plan, report, settings
 from strideback.web.routes import auth as auth_routes
+from strideback.web.routes import runner as runner_routes
 from strideback.web.routes import today as today_routes
 from strideback.web.routes import users as users_routes
 from strideback.web.security import (
@@ -157,6 +158,7 @@ def create_app(
     if clinic:
         app.include_router(auth_routes.router, dependencies=protect)
         app.include_router(users_routes.router, dependencies=protect)
+        app.include_router(runner_routes.router, dependencies=protect)
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:

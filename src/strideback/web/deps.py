@@ -19,6 +19,7 @@ from strideback.accounts.model import Role, User, may_act_for
 from strideback.accounts.service import get_user
 from strideback.accounts.sessions import LiveSession
 from strideback.coach.service import get_exercise, get_settings
+from strideback.coach.settings import LOCAL_RUNNER, Actor
 from strideback.plan.model import Session
 from strideback.plan.wording import plain_output
 from strideback.preferences import get_preferences
@@ -176,6 +177,24 @@ def runner_pages_guard(request: Request) -> None:
             detail="Backup and restore from the web are off in clinic mode: a backup holds "
             "every account. Use `strideback export` / `strideback restore` on the server.",
         )
+
+
+def may_change_thresholds(request: Request) -> bool:
+    """Who may change a runner's thresholds: in single-user mode the local runner (as
+    today); in clinic mode only the runner's clinician, never the runner themself (their
+    Settings page shows the thresholds read-only: "your clinician sets these")."""
+    if not clinic_mode(request):
+        return True
+    user = current_user(request)
+    return user is not None and user.role == "clinician"
+
+
+def settings_actor(request: Request) -> Actor:
+    """Who a threshold change is recorded as: the logged-in account, or the local runner."""
+    user = current_user(request)
+    if user is None:
+        return LOCAL_RUNNER
+    return Actor(user.username, user.id)
 
 
 def get_config(request: Request) -> WebConfig:

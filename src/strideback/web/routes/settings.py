@@ -19,7 +19,13 @@ from strideback.backup.archive import Mode
 from strideback.backup.legacy import restore_any
 from strideback.coach.service import get_settings, settings_catalogue, update_settings
 from strideback.preferences import CHOICES, get_preferences, set_preference
-from strideback.web.deps import get_config, render, runner_db
+from strideback.web.deps import (
+    get_config,
+    may_change_thresholds,
+    render,
+    runner_db,
+    settings_actor,
+)
 from strideback.web.uploads import new_upload_folder, save_uploads
 
 router = APIRouter()
@@ -69,6 +75,7 @@ def _page(request: Request, status: int = 200, **extra: Any) -> Response:
         active="settings",
         current=get_settings(db),
         catalogue=settings_catalogue(),
+        thresholds_editable=may_change_thresholds(request),
         prefs=get_preferences(db),
         unit_choices=CHOICES["units"],
         accept=",".join(rule.suffixes),
@@ -96,10 +103,17 @@ async def save_settings(request: Request) -> Response:
         except ValueError as exc:
             errors["units"] = str(exc)
     changes, errors_thresholds = parse_changes(get_settings(db), form)
+    if not may_change_thresholds(request):
+        # Clinic mode: a runner's thresholds are set by their clinician (runner page).
+        if changes or errors_thresholds:
+            errors["form"] = "Your clinician sets these thresholds: they were not changed."
+        changes, errors_thresholds = {}, {}
     errors.update(errors_thresholds)
     if not errors and changes:
         try:
-            await run_in_threadpool(update_settings, db, changes)
+            await run_in_threadpool(
+                lambda: update_settings(db, changes, actor=settings_actor(request))
+            )
         except ValueError as exc:
             errors["form"] = str(exc)
     if errors:

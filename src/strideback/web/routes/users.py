@@ -17,6 +17,7 @@ from strideback.accounts.service import (
 from strideback.accounts.sessions import set_acting_runner
 from strideback.web.deps import current_session, get_db, now, render, require_user, run_write
 from strideback.web.routes.auth import form_text
+from strideback.web.security import local_path
 
 router = APIRouter()
 STAFF_ROLES = ("clinician", "admin")  # what the admin's form creates
@@ -131,22 +132,19 @@ def _own_runner(request: Request, runner_id: int) -> tuple[User, User]:
     return clinician, runner
 
 
-@router.get("/runners/{runner_id}")
-def runner_page(request: Request, runner_id: int) -> Response:
-    _clinician, runner = _own_runner(request, runner_id)
-    live = current_session(request)
-    acting = live is not None and live.acting_runner_id == runner.id
-    return render(request, "runner.html", active="runners", runner=runner, acting=acting)
+# GET /runners/{runner_id}, the runner page itself: web/routes/runner.py.
 
 
 @router.post("/runners/{runner_id}")
 async def runner_choose(request: Request, runner_id: int) -> Response:
-    """Work on this runner's pages: the session's acting runner (deps.acting_runner)."""
+    """Work on this runner's pages: the session's acting runner (deps.acting_runner), then
+    Today or the page named by `next` (a path on this site: e.g. a clip's report)."""
     _clinician, runner = _own_runner(request, runner_id)
+    form = await request.form()
     live = current_session(request)
     if live is not None:
         await run_write(request, set_acting_runner, get_db(request), live.id, runner.id)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(local_path(form_text(form, "next"), "/"), status_code=303)
 
 
 @router.post("/runners/{runner_id}/invite")
