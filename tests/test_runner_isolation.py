@@ -226,7 +226,7 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/form/{clip_id}/restore"): [case("POST", "/form/{deleted_clip}/restore", DENIED)],
     ("GET", "/settings"): [case("GET", "/settings", OWN)],
     ("POST", "/settings"): [case("POST", "/settings", OWN, data=lambda ids: {"pain_ok_max": "3"})],
-    ("POST", "/settings/export"): [case("POST", "/settings/export", DENIED)],
+    ("POST", "/settings/export"): [case("POST", "/settings/export", OWN)],
     ("POST", "/settings/restore"): [case("POST", "/settings/restore", DENIED, upload="backup")],
     ("GET", "/jobs/{job_id}"): [case("GET", "/jobs/{job}", DENIED)],
     ("GET", "/api/jobs/{job_id}"): [case("GET", "/api/jobs/{job}", DENIED)],

@@ -4,7 +4,9 @@ roles, one-time invites, the acting runner, and `strideback serve`'s binding rul
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import zipfile
 from urllib.parse import unquote
 
 import pytest
@@ -16,6 +18,8 @@ from typer.testing import CliRunner
 from strideback.accounts.model import MAX_FAILURES, SESSION_IDLE, SESSION_MAX_AGE
 from strideback.accounts.service import add_user, authenticate, list_users
 from strideback.cli import app as cli_app
+from strideback.coach.diary import log_day
+from strideback.domain import DiaryEntry
 from strideback.store.accounts import SessionRow, UserRow
 from strideback.store.db import open_database
 from strideback.web import create_app
@@ -462,10 +466,25 @@ def test_serve_behind_a_proxy_answers_to_the_allowed_host_name(
         assert c.get("/login", headers={"host": "evil.example"}).status_code == 400
 
 
-def test_web_backup_and_restore_are_closed_in_clinic_mode(clinic_app) -> None:
+def test_clinic_mode_backup_is_the_runners_own_and_restore_is_closed(clinic_app, people) -> None:
+    """A runner downloads their own data only; a web restore (which could replace the
+    thresholds their clinician set) is refused with the reason, and its form is not shown."""
+    log_day(people["db"].for_runner(people["r1"].id), DiaryEntry(day=START.date(), pain_during=2,
+            note="zz-runner-one-note"))  # fmt: skip
+    log_day(people["db"].for_runner(people["r2"].id), DiaryEntry(day=START.date(), pain_during=3,
+            note="zz-runner-two-note"))  # fmt: skip
     with client_for(clinic_app) as runner:
         login(runner, "runner1")
-        assert runner.get("/settings").status_code == 200
-        for path in ["/settings/export", "/settings/restore"]:
-            r = post(runner, path)
-            assert r.status_code == 403 and "a backup holds every account" in r.text, path
+        page = runner.get("/settings")
+        assert page.status_code == 200
+        assert 'action="/settings/export"' in page.text
+        assert 'action="/settings/restore"' not in page.text
+        r = post(runner, "/settings/export")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+            everything = b"".join(zf.read(n) for n in zf.namelist())
+        assert b"zz-runner-one-note" in everything
+        assert b"zz-runner-two-note" not in everything
+        assert b"password" not in everything.lower()  # no accounts in a backup
+        r = post(runner, "/settings/restore")
+        assert r.status_code == 403 and "thresholds your clinician set" in r.text

@@ -151,16 +151,18 @@ def acting_runner(request: Request) -> User | None:
     return runner
 
 
-# Whole-database backups hold every account (password hashes included) and a restore would
-# replace them: not from the web while runners share one database (clinic mode).
-CLINIC_CLOSED_PATHS = frozenset({"/settings/export", "/settings/restore"})
+# A backup holds one runner's data (no accounts, no clinician notes), so its download stays open
+# in clinic mode. A restore from the web does not: it would replace the thresholds the runner's
+# clinician set (an audited change) and the diary the clinician reviews. `strideback restore`
+# on the server still does it.
+CLINIC_CLOSED_PATHS = frozenset({"/settings/restore"})
 
 
 def runner_pages_guard(request: Request) -> None:
     """Router dependency of the runner pages (Today, Diary, ... Settings) in clinic mode.
 
-    An admin manages accounts and acts for no runner: 403 there. The web backup and restore
-    are closed to everyone in clinic mode (the CLI on the server still has them).
+    An admin manages accounts and acts for no runner: 403 there. The web restore is closed to
+    everyone in clinic mode (the CLI on the server still has it); the backup download is open.
     """
     if not clinic_mode(request):
         return
@@ -174,8 +176,9 @@ def runner_pages_guard(request: Request) -> None:
     if request.url.path in CLINIC_CLOSED_PATHS:
         raise HTTPException(
             status_code=403,
-            detail="Backup and restore from the web are off in clinic mode: a backup holds "
-            "every account. Use `strideback export` / `strideback restore` on the server.",
+            detail="Restoring a backup from the web is off in clinic mode: it would replace "
+            "the thresholds your clinician set. Ask your clinician; on the server, "
+            "`strideback restore` does it.",
         )
 
 
