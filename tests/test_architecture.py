@@ -25,6 +25,8 @@ CORE = (
     "strideback.form.metrics_side",
     "strideback.form.metrics_frontal",
     "strideback.form.quality",
+    "strideback.clinic.triage",
+    "strideback.clinic.sparkline",
 )
 SHELL = ("strideback.store", "strideback.web", "strideback.cli", "strideback.video", "sqlalchemy")
 
