@@ -170,3 +170,40 @@ def test_the_board_on_postgresql(postgres_url: str) -> None:
     rows = board(db, physio, START + 10 * DAY)
     assert [r.runner.username for r in rows] == ["flare", "calm", "silent"]
     assert rows[0].reasons[0].kind == "flare"
+
+
+def test_the_board_page(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """/runners as the clinician: the board, most urgent first, with an SVG sparkline drawn
+    with attributes and classes only (no inline style for the CSP), and the invite form."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from strideback.web import create_app
+
+    monkeypatch.setenv("STRIDEBACK_HOME", str(tmp_path))
+    url = f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
+    db = open_database(url)
+    physio, _other, ids = _clinic(db)
+    from strideback.accounts.service import accept_invite, create_invite
+
+    accept_invite(db, create_invite(db, physio), "physio password 1")
+    today = START + 10 * DAY
+    app = create_app(url, jobs_in_processes=False, clinic=True, today=lambda: today)
+    client = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+    client.get("/login")
+    login = client.post("/login", data={"username": "physio", "password": "physio password 1",
+                                        "csrf_token": client.cookies.get("sb_csrf")})  # fmt: skip
+    assert login.status_code == 303
+    page = client.get("/runners")
+    assert page.status_code == 200
+    html = page.text
+    order = re.findall(r'<tr data-username="([^"]+)"', html)
+    assert order == ["flare", "calm", "silent"]
+    assert "theirs" not in html  # another clinician's runner
+    assert 'data-urgency="flare"' in html and "8/10" in html
+    assert html.count('<svg class="spark"') == 3 and "<polyline" in html
+    assert " style=" not in html and "<script>" not in html
+    assert "default-src" in page.headers["content-security-policy"]
+    assert "unsafe-inline" not in page.headers["content-security-policy"]
+    assert 'class="add-runner-form"' in html and 'action="/runners/' in html
