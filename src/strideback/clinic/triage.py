@@ -137,7 +137,8 @@ def pain_rise(facts: RunnerFacts, limits: TriageThresholds) -> tuple[float, floa
 
 def _flare_reason(flares: list[Flare]) -> Reason:
     latest = max(flares, key=lambda f: f.day)
-    why = latest.reason.removeprefix("Flare:").strip().rstrip(".")
+    # The pain rules speak to the runner ("your usual 0/10"); the board speaks about them.
+    why = latest.reason.removeprefix("Flare:").strip().rstrip(".").replace("your ", "their ")
     more = f" ({len(flares)} flares in the window)" if len(flares) > 1 else ""
     return Reason("flare", f"Flare on {latest.day.isoformat()}: {why}{more}.")
 
