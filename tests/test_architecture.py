@@ -36,6 +36,7 @@ TABLE_OWNERS = {
     "strideback.store.coach": ("strideback.coach",),
     "strideback.store.form": ("strideback.form",),
     "strideback.store.web": ("strideback.web", "strideback.preferences"),
+    "strideback.store.clinic_board": ("strideback.clinic",),
 }
 
 # Who may import the top-level shells at all.

@@ -207,3 +207,41 @@ def test_the_board_page(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # t
     assert "default-src" in page.headers["content-security-policy"]
     assert "unsafe-inline" not in page.headers["content-security-policy"]
     assert 'class="add-runner-form"' in html and 'action="/runners/' in html
+
+
+def test_every_kind_of_write_moves_the_runner_s_version(db: Database, activities_dir) -> None:  # type: ignore[no-untyped-def]
+    """The versions behind the cache: ORM writes, bulk statements, imports, another process;
+    writes Today does not read leave them alone."""
+    from sqlalchemy import insert, update
+
+    from strideback.activities.service import import_paths
+    from strideback.clinic.board import fingerprints
+    from strideback.preferences import set_preference
+    from strideback.store.coach import DiaryRow
+    from strideback.store.db import Database as FreshDatabase
+
+    a, b = (add_user(db, name, "runner").id for name in ("runa", "runb"))
+    seen = [fingerprints(db, [a, b])]
+
+    def moved() -> tuple[bool, bool]:
+        now = fingerprints(db, [a, b])
+        before = seen[-1]
+        seen.append(now)
+        return now[a] != before[a], now[b] != before[b]
+
+    _daily(db.for_runner(a), START, START)
+    assert moved() == (True, False)
+    with db.for_runner(b).session() as s:  # a bulk UPDATE statement
+        s.execute(update(DiaryRow).values(note="x"))
+    assert moved() == (False, True)
+    import_paths(db.for_runner(a), [activities_dir / "Runalyze__Standard.tcx"])
+    assert moved() == (True, False)
+    set_preference(db.for_runner(a), "units", "mi")  # not read by Today
+    assert moved() == (False, False)
+    other_process = FreshDatabase(db.url)  # its own engine and sessions, as the CLI would
+    service.update_settings(other_process.for_runner(b), {"pain_ok_max": 4})
+    other_process.dispose()
+    assert moved() == (False, True)
+    with db.all_runners().session() as s:  # a bulk insert for no runner in particular
+        s.execute(insert(DiaryRow), [{"runner_id": a, "day": START + DAY, "swelling": "none"}])
+    assert moved() == (True, True)

@@ -427,35 +427,3 @@ def csv_row(summary: ActivitySummary) -> dict[str, Any]:
 def activities_csv_rows(db: Database) -> list[dict[str, Any]]:
     """Every stored activity as a CSV export row (keys: CSV_COLUMNS), oldest first."""
     return [csv_row(s) for s in reversed(list_activities(db))]
-
-
-def activity_fingerprints(db: Database, runner_ids: list[int]) -> dict[int, tuple[Any, ...]]:
-    """`activity_fingerprint` of many runners in two set-based queries (the clinician board's
-    cache key): changes whenever a runner's activities are imported, deleted, restored or
-    their sport corrected. A runner without activities is missing from the answer."""
-    if not runner_ids:
-        return {}
-    owner = ActivityRow.runner_id
-    with db.all_runners().session() as session:
-        totals = session.execute(
-            select(
-                owner,
-                func.count(ActivityRow.id),
-                func.max(ActivityRow.id),
-                func.max(ActivityRow.imported_at),
-                func.count(ActivityRow.deleted_at),
-                func.max(ActivityRow.deleted_at),
-            )
-            .where(owner.in_(runner_ids))
-            .group_by(owner)
-        ).all()
-        by_sport = session.execute(
-            select(owner, ActivityRow.sport, func.count(ActivityRow.id), func.sum(ActivityRow.id))
-            .where(LIVE, owner.in_(runner_ids))
-            .group_by(owner, ActivityRow.sport)
-            .order_by(owner, ActivityRow.sport)
-        ).all()
-    out: dict[int, tuple[Any, ...]] = {row[0]: tuple(row[1:]) for row in totals}
-    for runner, *sport in by_sport:
-        out[runner] = (*out.get(runner, ()), tuple(sport))
-    return out

@@ -4,19 +4,21 @@
 holds the runner's phase and step, last diary entry, urgency reasons in plain words
 (clinic/triage.py) and a 28-day pain trend for a sparkline.
 
-Speed (measured with bench/bench_board.py, 200 runners × 1 year of diary): the facts of one
-runner come from the same read and engine run as their Today (clinic/summary.py), which costs
-about 20–45 ms for a year of diary — several seconds for 200 runners, far over the 150 ms
-target. Reading only the last weeks of diary in one query would be fast but cannot give the
-plan's referral or step (the engine replays the diary from the plan start; a shortcut could
-disagree with the runner's Today). So each runner's facts are cached under a fingerprint of
-everything Today reads for them (diary, checks, settings, plan starts, activities: a few
-set-based aggregate queries for all the clinician's runners, `coach.stamps` and
-`activities.queries.activity_fingerprints`) and the day. A request then costs the runner
-list, those queries and a dictionary lookup; only runners whose data changed (or all of them
-on a new day, or after a server restart) are recomputed. The cache lives in the server
-process: it needs no table or migration, and a write from any process (the CLI, another
-worker) still changes the fingerprint, so a stale answer is never shown.
+Speed (bench/bench_board.py, 200 runners × 1 year of diary): the facts of one runner come
+from the same read and engine run as their Today (clinic/summary.py), about 50–90 ms for a
+year of diary: 10–20 s for 200 runners, far over the 150 ms target. Reading only the last
+weeks of diary in one query would be fast but cannot give the plan's referral or step (the
+engine replays the diary from the plan start; a shortcut could disagree with the runner's
+Today). So each runner's facts (with their reasons and sparkline) are cached under the
+runner's data version and the day. The version (store/clinic_board.py) moves in the same
+transaction as every write to what Today reads — the storage layer does it for every session,
+in every process — so a view costs the runner list, one query of 200 small rows and a
+dictionary lookup; only runners who wrote since (or everyone on a new day, or after a server
+restart) are recomputed. A first attempt fingerprinted the data itself with aggregate
+queries (count and latest change of the diary, checks, settings, plan starts, activities per
+runner): correct without any write hook, but those scans of a year of rows cost 100–160 ms a
+view on their own. The cache lives in the server process (no summary table to migrate or
+keep in step); a write from another process still moves the version.
 """
 
 from __future__ import annotations
@@ -28,14 +30,13 @@ from typing import Any
 
 from strideback.accounts.model import User
 from strideback.accounts.service import list_users
-from strideback.activities.queries import activity_fingerprints
 from strideback.clinic.sparkline import Sparkline, sparkline
 from strideback.clinic.summary import runner_facts
 from strideback.clinic.triage import Reason, RunnerFacts, pain_trend, triage, urgency_key
-from strideback.coach.stamps import coach_fingerprints
+from strideback.store.clinic_board import EVERY_RUNNER, read_versions
 from strideback.store.db import Database
 
-__all__ = ["BoardRow", "board", "clear_cache"]
+__all__ = ["BoardRow", "board", "clear_cache", "fingerprints"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ class BoardRow:
 
 
 _Key = tuple[str, int]
-_CACHE: dict[_Key, tuple[dt.date, tuple[Any, ...], RunnerFacts]] = {}
+_Derived = tuple[RunnerFacts, tuple[Reason, ...], tuple[int | None, ...], Sparkline]
+_CACHE: dict[_Key, tuple[dt.date, tuple[Any, ...], _Derived]] = {}
 _LOCK = threading.Lock()
 
 
@@ -74,34 +76,34 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-def _fingerprints(db: Database, ids: list[int]) -> dict[int, tuple[Any, ...]]:
-    coach = coach_fingerprints(db, ids)
-    activities = activity_fingerprints(db, ids)
-    return {r: (coach.get(r), activities.get(r)) for r in ids}
+def fingerprints(db: Database, ids: list[int]) -> dict[int, tuple[Any, ...]]:
+    """{runner: (their data version, every runner's)}: one query on a small table."""
+    with db.session() as s:
+        versions = read_versions(s, ids)
+    return {r: (versions[r], versions[EVERY_RUNNER]) for r in ids}
 
 
-def _facts(db: Database, runner_id: int, today: dt.date, stamp: tuple[Any, ...]) -> RunnerFacts:
+def _derived(db: Database, runner_id: int, today: dt.date, stamp: tuple[Any, ...]) -> _Derived:
+    """The runner's facts, reasons, trend and sparkline: cached while `stamp` and `today` hold."""
     key = (db.url, runner_id)
     with _LOCK:
         cached = _CACHE.get(key)
     if cached is not None and cached[0] == today and cached[1] == stamp:
         return cached[2]
     facts = runner_facts(db.for_runner(runner_id), today)
+    trend = pain_trend(facts)
+    derived = (facts, triage(facts), trend, sparkline(trend, facts.pain_ok_max))
     with _LOCK:
-        _CACHE[key] = (today, stamp, facts)
-    return facts
+        _CACHE[key] = (today, stamp, derived)
+    return derived
 
 
 def board(db: Database, clinician_id: int, today: dt.date) -> list[BoardRow]:
     """The clinician's runners, most urgent first (then by name)."""
     runners = [u for u in list_users(db, clinician_id=clinician_id) if u.role == "runner"]
-    stamps = _fingerprints(db, [r.id for r in runners])
+    stamps = fingerprints(db, [r.id for r in runners])
     rows: list[BoardRow] = []
     for runner in runners:
-        facts = _facts(db, runner.id, today, stamps[runner.id])
-        trend = pain_trend(facts)
-        rows.append(
-            BoardRow(runner, facts, triage(facts), trend, sparkline(trend, facts.pain_ok_max))
-        )
+        rows.append(BoardRow(runner, *_derived(db, runner.id, today, stamps[runner.id])))
     rows.sort(key=lambda r: (*urgency_key(r.facts, r.reasons), r.name.lower(), r.runner.id))
     return rows

@@ -178,6 +178,9 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "do_orm_execute", _filter_by_runner)
         event.listen(self._sessions, "before_flush", _stamp_runner)
+        from strideback.store.clinic_board import track_writes
+
+        track_writes(self._sessions)  # the clinician board's per-runner data versions
         self._shared: dict[str, int] = {}  # the local runner's id, once known
 
     def for_runner(self, runner_id: int) -> Database:
