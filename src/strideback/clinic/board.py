@@ -5,8 +5,8 @@ holds the runner's phase and step, last diary entry, urgency reasons in plain wo
 (clinic/triage.py) and a 28-day pain trend for a sparkline.
 
 Speed (bench/bench_board.py, 200 runners × 1 year of diary): the facts of one runner come
-from the same read and engine run as their Today (clinic/summary.py), about 50–90 ms for a
-year of diary: 10–20 s for 200 runners, far over the 150 ms target. Reading only the last
+from the same read and engine run as their Today (clinic/summary.py), about 25–40 ms for a
+year of diary: 5–8 s for 200 runners, far over the 150 ms target. Reading only the last
 weeks of diary in one query would be fast but cannot give the plan's referral or step (the
 engine replays the diary from the plan start; a shortcut could disagree with the runner's
 Today). So each runner's facts (with their reasons and sparkline) are cached under the
@@ -17,8 +17,9 @@ dictionary lookup; only runners who wrote since (or everyone on a new day, or af
 restart) are recomputed. A first attempt fingerprinted the data itself with aggregate
 queries (count and latest change of the diary, checks, settings, plan starts, activities per
 runner): correct without any write hook, but those scans of a year of rows cost 100–160 ms a
-view on their own. The cache lives in the server process (no summary table to migrate or
-keep in step); a write from another process still moves the version.
+view on their own (now: 2–4 ms). The cache lives in the server process (no summary table
+to migrate or keep in step); a write from another process still moves the version. Not done:
+warming the cache in the background, so the first view of a day is still the slow one.
 """
 
 from __future__ import annotations
