@@ -245,3 +245,42 @@ def test_every_kind_of_write_moves_the_runner_s_version(db: Database, activities
     with db.all_runners().session() as s:  # a bulk insert for no runner in particular
         s.execute(insert(DiaryRow), [{"runner_id": a, "day": START + DAY, "swelling": "none"}])
     assert moved() == (True, True)
+
+
+def test_the_warmer_recomputes_in_the_background_and_stops_with_the_database(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from strideback.store.db import close_all
+
+    physio, _other, ids = _clinic(db)
+    today = START + 10 * DAY
+    board(db, physio, today)
+    computed: list[int] = []
+    real = board_module.runner_facts
+
+    def counting(runner_db: Database, day: dt.date):  # type: ignore[no-untyped-def]
+        computed.append(runner_db.runner_id or 0)
+        return real(runner_db, day)
+
+    monkeypatch.setattr(board_module, "runner_facts", counting)
+    board_module.keep_warm(db, physio, lambda: today, every=0.05)
+    board_module.keep_warm(db, physio, lambda: today, every=0.05)  # one thread per clinician
+    service.save_day(db.for_runner(ids["calm"]), today, {"pain_during": 8}, today=today)
+    calm = ids["calm"]
+    fresh = board_module.fingerprints(db, [calm])[calm]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        cached = board_module._CACHE.get((db.url, calm))
+        if cached is not None and cached[1] == fresh:
+            break
+        time.sleep(0.05)
+    assert computed[:1] == [calm]  # recomputed with no view
+    computed.clear()
+    rows = board(db, physio, today)  # the view finds it warm
+    assert computed == [] and {r.runner.username: r for r in rows}["calm"].reasons
+    thread = board_module._WARMERS[(db.url, physio)]
+    close_all()
+    thread.join(timeout=10)
+    assert not thread.is_alive()

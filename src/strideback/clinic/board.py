@@ -18,14 +18,19 @@ restart) are recomputed. A first attempt fingerprinted the data itself with aggr
 queries (count and latest change of the diary, checks, settings, plan starts, activities per
 runner): correct without any write hook, but those scans of a year of rows cost 100–160 ms a
 view on their own (now: 2–4 ms). The cache lives in the server process (no summary table
-to migrate or keep in step); a write from another process still moves the version. Not done:
-warming the cache in the background, so the first view of a day is still the slow one.
+to migrate or keep in step); a write from another process still moves the version. Once a
+clinician has opened the board, `keep_warm` recomputes their stale rows in the background
+every 20 s (after runners write, and on a new day), so a view rarely waits; the first view
+after a server start still computes everyone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +40,11 @@ from strideback.clinic.sparkline import Sparkline, sparkline
 from strideback.clinic.summary import runner_facts
 from strideback.clinic.triage import Reason, RunnerFacts, pain_trend, triage, urgency_key
 from strideback.store.clinic_board import EVERY_RUNNER, read_versions
-from strideback.store.db import Database
+from strideback.store.db import Database, is_open
 
-__all__ = ["BoardRow", "board", "clear_cache", "fingerprints"]
+__all__ = ["BoardRow", "board", "clear_cache", "fingerprints", "keep_warm"]
+log = logging.getLogger("strideback.clinic")
+WARM_EVERY_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -108,3 +115,41 @@ def board(db: Database, clinician_id: int, today: dt.date) -> list[BoardRow]:
         rows.append(BoardRow(runner, *_derived(db, runner.id, today, stamps[runner.id])))
     rows.sort(key=lambda r: (*urgency_key(r.facts, r.reasons), r.name.lower(), r.runner.id))
     return rows
+
+
+_WARMERS: dict[tuple[str, int], threading.Thread] = {}
+
+
+def _warm_loop(db: Database, clinician_id: int, today: Callable[[], dt.date], every: float) -> None:
+    while True:
+        time.sleep(every)
+        if not is_open(db):
+            return  # the server (or a test) closed the database
+        try:
+            board(db, clinician_id, today())
+        except Exception:  # keep warming; the next view computes what is missing
+            log.warning("clinician board: background refresh failed", exc_info=True)
+
+
+def keep_warm(
+    db: Database,
+    clinician_id: int,
+    today: Callable[[], dt.date],
+    every: float = WARM_EVERY_S,
+) -> None:
+    """Recompute this clinician's stale rows in a background thread every `every` seconds
+    (one thread per clinician and database; it ends when the database is closed). A view
+    still checks every runner's version itself, so it is never stale, only faster."""
+    key = (db.url, clinician_id)
+    with _LOCK:
+        running = _WARMERS.get(key)
+        if running is not None and running.is_alive():
+            return
+        thread = threading.Thread(
+            target=_warm_loop,
+            args=(db, clinician_id, today, every),
+            name=f"board-warmer-{clinician_id}",
+            daemon=True,
+        )
+        _WARMERS[key] = thread
+    thread.start()

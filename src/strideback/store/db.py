@@ -323,6 +323,12 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     return db
 
 
+def is_open(db: Database) -> bool:
+    """Whether `db` (or a view of it: `for_runner`, `requiring_runner`) is still open."""
+    current = _OPEN.get(db.url)
+    return current is not None and current.engine is db.engine
+
+
 def close_all() -> None:
     for db in _OPEN.values():
         db.dispose()

@@ -79,11 +79,12 @@ def _runners_page(
     request: Request, clinician: User, status_code: int = 200, **context: object
 ) -> Response:
     """The clinician board: their runners, most urgent first (clinic/board.py)."""
-    from strideback.clinic.board import board
+    from strideback.clinic.board import board, keep_warm
     from strideback.clinic.triage import thresholds
     from strideback.web.deps import today
 
     rows = board(get_db(request), clinician.id, today(request))
+    keep_warm(get_db(request), clinician.id, request.app.state.today)
     live = current_session(request)
     return render(
         request,
