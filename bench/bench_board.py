@@ -181,7 +181,7 @@ def measure(url: str, label: str, n_runners: int, days: int, repeat: int) -> lis
 
     from strideback.clinic.board import board, clear_cache, fingerprints
     from strideback.coach import service
-    from strideback.store.db import open_database
+    from strideback.store.db import close_all, open_database
     from strideback.web import create_app
 
     t = time.perf_counter()
@@ -227,6 +227,7 @@ def measure(url: str, label: str, n_runners: int, days: int, repeat: int) -> lis
     out.append(_stats("GET /runners, one runner wrote", _time(page, repeat, one_write)))
     for row in out:
         row["db"] = label
+    close_all()  # also ends the page's background warmer before the server stops
     return out
 
 
