@@ -9,10 +9,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from pg_server import PostgresUnavailable, create_database, free_port
+from pg_server import postgres_server as run_postgres
+
+__all__ = ["free_port", "live_server", "missing_resource"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -89,13 +90,6 @@ def db(db_url: str):
     return open_database(db_url)
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def live_server(app: Any) -> Iterator[str]:
     """Serve an ASGI app with uvicorn in a thread on a free loopback port; yield its URL."""
@@ -116,89 +110,14 @@ def live_server(app: Any) -> Iterator[str]:
         thread.join(timeout=15)
 
 
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
-        return str(candidate)
-    return None
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """Start a throwaway PostgreSQL server for the session; yield (host, port); stop it."""
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        missing_resource("PostgreSQL binaries initdb/pg_ctl not found")
-    # Not under pytest's tmp folder: that one is private to root, and the server runs as
-    # the `postgres` user when the tests run as root.
-    root = Path(tempfile.mkdtemp(prefix="strideback-pg-"))
-    data = root / "data"
-    env = dict(os.environ)
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root: use the postgres user
-        import pwd
-
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            missing_resource("running as root and no 'postgres' user to run the server")
-        shutil.chown(root, "postgres")
-        os.chmod(root, 0o777)
-        runuser = shutil.which("runuser") or next(
-            (p for p in ("/usr/sbin/runuser", "/sbin/runuser") if Path(p).exists()), "runuser"
-        )  # sbin may be missing from a minimal PATH
-        run_as = [runuser, "-u", "postgres", "--"]
-    subprocess.run(
-        [*run_as, initdb, "-D", str(data), "-U", "strideback", "--auth=trust", "-E", "UTF8"],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
-    port = free_port()
-    log = root / "pg.log"
-    subprocess.run(
-        [
-            *run_as,
-            pg_ctl,
-            "-D",
-            str(data),
-            "-l",
-            str(log),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
     try:
-        deadline = time.time() + 30
-        import psycopg
-
-        while True:
-            try:
-                psycopg.connect(
-                    f"host=127.0.0.1 port={port} user=strideback dbname=postgres"
-                ).close()
-                break
-            except psycopg.OperationalError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.3)
-        yield ("127.0.0.1", port)
-    finally:
-        subprocess.run(
-            [*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            env=env,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        with run_postgres() as address:
+            yield address
+    except PostgresUnavailable as exc:
+        missing_resource(str(exc))
 
 
 _pg_counter = iter(range(1_000_000))
@@ -207,14 +126,8 @@ _pg_counter = iter(range(1_000_000))
 @pytest.fixture()
 def postgres_url(postgres_server) -> str:
     """A fresh, empty database on the session's PostgreSQL server."""
-    import psycopg
-
     host, port = postgres_server
-    name = f"strideback_test_{next(_pg_counter)}"
-    dsn = f"host={host} port={port} user=strideback dbname=postgres"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql+psycopg://strideback@{host}:{port}/{name}"
+    return create_database(host, port, f"strideback_test_{next(_pg_counter)}")
 
 
 # Browser tests drive Debian's Chromium (never a downloaded browser build) through Playwright.

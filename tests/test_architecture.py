@@ -25,6 +25,8 @@ CORE = (
     "strideback.form.metrics_side",
     "strideback.form.metrics_frontal",
     "strideback.form.quality",
+    "strideback.clinic.triage",
+    "strideback.clinic.sparkline",
 )
 SHELL = ("strideback.store", "strideback.web", "strideback.cli", "strideback.video", "sqlalchemy")
 
@@ -35,6 +37,7 @@ TABLE_OWNERS = {
     "strideback.store.coach": ("strideback.coach",),
     "strideback.store.form": ("strideback.form",),
     "strideback.store.web": ("strideback.web", "strideback.preferences"),
+    "strideback.store.clinic_board": ("strideback.clinic",),
 }
 
 # Who may import the top-level shells at all.

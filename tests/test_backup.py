@@ -130,8 +130,9 @@ def test_manifest_lists_versions_counts_and_checksums(db, tmp_path, activities_d
     from strideback.store.models import Base
 
     accounts = {name for name in Base.metadata.tables if name.startswith("accounts_")}
-    # A clinician's private notes on the runner are the clinician's records, not the runner's.
-    excluded = {"web_jobs", "clinic_notes"}
+    # Not runner data: job progress; the clinician board's per-runner data versions (no
+    # runner_id). A clinician's private notes on the runner are the clinician's records.
+    excluded = {"web_jobs", "clinic_board_versions", "clinic_notes"}
     assert set(manifest["tables"]) == set(Base.metadata.tables) - excluded - accounts
 
 

@@ -15,7 +15,7 @@ from strideback.domain import DiaryEntry
 from strideback.plan.model import Decision, EntryCriterion, PlanDay, Step
 from strideback.plan.pain import Verdict, judge_day, morning_baseline, worst_pain
 from strideback.plan.readiness import describe_missing, readiness_criteria, walk_criterion
-from strideback.plan.review import stall_review
+from strideback.plan.review import pain_review, stall_review
 from strideback.plan.rules import Rules, rule_catalogue
 from strideback.plan.schedule import is_key_day, sessions_for_day
 from strideback.plan.trend import weekly_rise
@@ -336,6 +336,7 @@ def walk_plan(
         or Decision("start", "plan_start", f"Day 1 of your plan: {first.label}.", first.citation),
     )
     timeline = Timeline()
+    pain = pain_review(diary, start, rules)  # the review's weekly pains: one diary, once
     state.last_seen = start
     day = start
     while day <= today:
@@ -347,7 +348,9 @@ def walk_plan(
                 "evidence.md §3a; §11 rule 8",
             )
         if state.referral is None:
-            review, due, message = stall_review(day, start, kujala, rules, diary)
+            review, due, message = stall_review(
+                day, start, kujala, rules, diary, pain=pain, pain_known=True
+            )
             state.referral = review
             timeline.kujala_due, timeline.kujala_message = due, message
         entry = diary.get(day)

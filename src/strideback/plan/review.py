@@ -29,9 +29,12 @@ def weekly_worst(diary: dict[dt.date, DiaryEntry], start: dt.date, week: int) ->
     return max(values) if values else None
 
 
-def _pain_review(
+PainReview = tuple[int, int, int, int]
+
+
+def pain_review(
     diary: dict[dt.date, DiaryEntry], start: dt.date, rules: Rules
-) -> tuple[int, int, int, int] | None:
+) -> PainReview | None:
     """(first week, its worst pain, latest week, its worst pain) or None without the logs."""
     week = rules.kujala_review_week
     first = next(((w, p) for w in (1, 2) if (p := weekly_worst(diary, start, w)) is not None), None)
@@ -54,6 +57,9 @@ def stall_review(
     scores: list[KujalaScore],
     rules: Rules,
     diary: dict[dt.date, DiaryEntry] | None = None,
+    *,
+    pain: PainReview | None = None,
+    pain_known: bool = False,
 ) -> tuple[Decision | None, bool, str]:
     """The stall review: it always runs, with or without a Kujala retake.
 
@@ -94,7 +100,8 @@ def stall_review(
                 False,
                 "",
             )
-    pain = _pain_review(diary or {}, start, rules)
+    if not pain_known:
+        pain = pain_review(diary or {}, start, rules)
     kujala_note = (
         f"Kujala {baseline.total} → {recent[-1].total}: near the top of the scale a "
         f"{rules.kujala_mcid}-point gain is hardly possible, so your pain decides. "

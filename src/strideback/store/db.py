@@ -178,6 +178,9 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "do_orm_execute", _filter_by_runner)
         event.listen(self._sessions, "before_flush", _stamp_runner)
+        from strideback.store.clinic_board import track_writes
+
+        track_writes(self._sessions)  # the clinician board's per-runner data versions
         self._shared: dict[str, int] = {}  # the local runner's id, once known
 
     def for_runner(self, runner_id: int) -> Database:
@@ -318,6 +321,12 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
         db.migrate()
     _OPEN[url] = db
     return db
+
+
+def is_open(db: Database) -> bool:
+    """Whether `db` (or a view of it: `for_runner`, `requiring_runner`) is still open."""
+    current = _OPEN.get(db.url)
+    return current is not None and current.engine is db.engine
 
 
 def close_all() -> None:

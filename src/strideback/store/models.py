@@ -8,6 +8,7 @@ Each capability owns its own table module and its own Alembic branch
 from strideback.store import accounts
 from strideback.store import activities
 from strideback.store import clinic
+from strideback.store import clinic_board
 from strideback.store import coach
 from strideback.store import form
 from strideback.store import web

@@ -79,14 +79,21 @@ async def users_reset(request: Request, user_id: int) -> Response:
 def _runners_page(
     request: Request, clinician: User, status_code: int = 200, **context: object
 ) -> Response:
-    runners = list_users(get_db(request), clinician_id=clinician.id)
+    """The clinician board: their runners, most urgent first (clinic/board.py)."""
+    from strideback.clinic.board import board, keep_warm
+    from strideback.clinic.triage import thresholds
+    from strideback.web.deps import today
+
+    rows = board(get_db(request), clinician.id, today(request))
+    keep_warm(get_db(request), clinician.id, request.app.state.today)
     live = current_session(request)
     return render(
         request,
         "runners.html",
         status_code=status_code,
         active="runners",
-        runners=runners,
+        rows=rows,
+        limits=thresholds(),
         acting_id=live.acting_runner_id if live is not None else None,
         **context,
     )
