@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,23 +188,24 @@ def write_annotated(
     total = len(landmarks)
     source = (f.image for f in iter_frames(video, max_side=max_side))
     return encode_video(
-        out_path, drawn_frames(source, landmarks.points, landmarks.width, overlay, 0, total,
-                               progress), fps,
+        out_path, drawn_frames(source, landmarks.points, landmarks.width, overlay,
+                               range(total), progress), fps,
     )  # fmt: skip
 
 
 def drawn_frames(
-    frames: Iterator[Array], points: Array, width: int, overlay: Overlay, start: int,
-    total: int, progress: Callable[[int, int], None] | None = None,
+    frames: Iterator[Array], points: Array, width: int, overlay: Overlay,
+    indices: Sequence[int], progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[Array]:  # fmt: skip
     """Frames with the overlay drawn; `points[k]` (pixels of a `width`-wide video) belongs to
-    frame `start + k` of the clip."""
+    frame `indices[k]` of the clip (the frames drawn may skip some of the clip's)."""
+    total = len(indices)
     for k, frame in enumerate(frames):
-        if k >= len(points):
+        if k >= len(points) or k >= total:
             break
-        _draw(frame, points[k], frame.shape[1] / width, start + k, overlay)
+        _draw(frame, points[k], frame.shape[1] / width, indices[k], overlay)
         if progress and k % 10 == 0:
-            progress(start + k, total)
+            progress(k, total)
         yield frame
 
 
