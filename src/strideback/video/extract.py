@@ -181,7 +181,7 @@ def _worker(
             command = _next_command(cmd_q)
             if command is not None and command[0] == "refine":
                 phase = "refining events"
-                refined = _refine_pass(store, pose, command[1], cpu)
+                refined = _refine_pass(store, pose, command[1], times, posed, cpu)
                 out_q.put(("refined", chunk.index, command[1], refined, dict(cpu.split)))
                 continue
             pose.close()
@@ -218,7 +218,7 @@ def _pose_pass(
             store.add_rgb(rgb)
             cpu.lap("preview frames (JPEG)")
         run = (chunk.start + k) % pose_every == 0
-        result = pose.process(rgb, int(t_s * 1000)) if run else None
+        result = pose.process(rgb, t_s * 1000.0) if run else None
         if run:
             cpu.lap("pose")
         times.append(t_s)
@@ -236,16 +236,31 @@ def _pose_pass(
     return np.array(times), points, np.array(posed, dtype=bool)
 
 
-def _refine_pass(store: Any, pose: Any, frames: list[int], cpu: CpuSplit) -> Array:
-    """Pose on the given (chunk-local, ascending) frames, read back from the preview store."""
+def _refine_pass(
+    store: Any, pose: Any, frames: list[int], times: Array, posed: Array, cpu: CpuSplit
+) -> Array:
+    """Pose on the given (chunk-local, ascending) frames, read back from the preview store,
+    with their clip times. Each run of nearby frames starts with the posed frame before it
+    (result dropped) so that tracking and smoothing come in from the right place, as they
+    would in a pass over every frame."""
     import cv2
 
     out = np.full((len(frames), len(JOINTS), 4), np.nan, np.float32)
-    for row, bgr in enumerate(store.frames_at(frames)):
+    order: list[tuple[int, int]] = []  # (local frame, row in out or -1 for a warm-up frame)
+    prev = None
+    for row, f in enumerate(frames):
+        if prev is None or f - prev > 2:
+            before = [g for g in range(f - 1, max(-1, f - 64), -1) if posed[g]]
+            if before:
+                order.append((before[0], -1))
+        order.append((f, row))
+        prev = f
+    images = store.frames_at([f for f, _ in order])
+    for (f, row), bgr in zip(order, images, strict=True):
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         cpu.lap("refinement: frames back (JPEG)")
-        result = pose.process(rgb, 0)
-        if result is not None:
+        result = pose.process(rgb, float(times[f]) * 1000.0)
+        if result is not None and row >= 0:
             out[row] = result
         cpu.lap("refinement: pose")
     return out
