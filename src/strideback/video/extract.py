@@ -243,8 +243,6 @@ def _refine_pass(
     with their clip times. Each run of nearby frames starts with the posed frame before it
     (result dropped) so that tracking and smoothing come in from the right place, as they
     would in a pass over every frame."""
-    import cv2
-
     out = np.full((len(frames), len(JOINTS), 4), np.nan, np.float32)
     order: list[tuple[int, int]] = []  # (local frame, row in out or -1 for a warm-up frame)
     prev = None
@@ -255,9 +253,8 @@ def _refine_pass(
                 order.append((before[0], -1))
         order.append((f, row))
         prev = f
-    images = store.frames_at([f for f, _ in order])
-    for (f, row), bgr in zip(order, images, strict=True):
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    images = store.frames_at([f for f, _ in order], rgb=True)
+    for (f, row), rgb in zip(order, images, strict=True):
         cpu.lap("refinement: frames back (JPEG)")
         result = pose.process(rgb, float(times[f]) * 1000.0)
         if result is not None and row >= 0:
