@@ -272,7 +272,7 @@ def _write_h264(out_path: Path, frames: Iterator[Array], fps: float) -> Path:
     h, w = first.shape[:2]
     h2, w2 = h - h % 2, w - w % 2  # yuv420p needs even sizes
     writer = imageio_ffmpeg.write_frames(
-        str(out_path), (w2, h2), fps=fps, codec="libx264", pix_fmt_in="bgr24",
+        str(out_path), (w2, h2), fps=fps, codec="libx264", pix_fmt_in="yuv420p",
         pix_fmt_out="yuv420p", macro_block_size=1, quality=None,
         # ultrafast: ~2x less CPU than veryfast for a ~2x larger file (a few MB per 30 s);
         # one thread: each worker encodes its own part, x264's threads only add switching
@@ -282,7 +282,9 @@ def _write_h264(out_path: Path, frames: Iterator[Array], fps: float) -> Path:
     )  # fmt: skip
     writer.send(None)
     for f in itertools.chain([first], frames):
-        writer.send(np.ascontiguousarray(f[:h2, :w2]))
+        # YUV 4:2:0 from OpenCV (~0.15 ms) instead of BGR converted by ffmpeg: ~0.6 ms less
+        # per frame for the encoder, half the bytes through the pipe
+        writer.send(cv2.cvtColor(np.ascontiguousarray(f[:h2, :w2]), cv2.COLOR_BGR2YUV_I420))
     writer.close()
     return out_path
 

@@ -1,21 +1,23 @@
 """Run the pose backend over a whole video in parallel worker processes, keeping preview frames.
 
-The clip is split into `workers` consecutive parts; each worker process decodes its part with
+The clip is split into `workers` consecutive parts (a boundary moves to a nearby keyframe
+when that saves the decoder work, see `_chunks`); each worker process decodes its part with
 ffmpeg, scaled inside the decoder to `max_side` (the model crops and resizes the runner to
-256x256 anyway), runs pose in tracking mode, and keeps a JPEG copy of each frame at
-PREVIEW_MAX_SIDE in a temporary file (strideback.video.preview). After the analysis the same
-workers draw the overlay on those frames and encode their part of the annotated video, so the
+256x256 anyway), runs pose in tracking mode on every `pose_every`-th frame (~POSE_FPS
+frames per second of the clip) and keeps a JPEG copy of every frame at PREVIEW_MAX_SIDE in a
+temporary file (strideback.video.preview). After a first analysis the workers pose the
+frames around each contact and toe-off at the full rate from those copies (`refine`), then
+draw the overlay on the posed frames and encode their part of the annotated video, so the
 clip is decoded once and no process is started twice. Each worker's native stderr
 (TFLite/absl INFO and warning lines) goes to a log file; only real error lines are forwarded
-to the terminal.
+to the terminal. Every worker measures its CPU per stage (`CpuSplit`, in metrics.json as
+`cpu_split` and printed by bench/bench_form.py).
 
-CPU per frame of the 1080p60 benchmark clip, measured on this project's 2-core machine:
-ffmpeg decode + scale to 640 px ~4.5 ms (piped as YUV 4:2:0 and turned into RGB by OpenCV:
-~1 ms less than asking ffmpeg for RGB), pose ~19.5 ms whatever the input size (the model
-always sees a 256x256 crop around the runner, so cropping the input ourselves or downscaling
-below 640 px saves nothing measurable), preview JPEG ~1 ms (OpenCV's MJPG VideoWriter used
-before cost ~2.6 ms). MediaPipe's graph runs its own threads: pinned to one core a process
-uses ~20 ms CPU per frame, unpinned ~23 ms, but pinning the workers
+CPU per frame on this project's 2-core machine (AMD EPYC), 1080p H.264 clips: ffmpeg decode
+~3.6 ms + scale to 720 px ~1.1 ms (every frame: refinement needs any of them), pipe + YUV to
+RGB ~0.8 ms, JPEG copy ~0.8 ms, pose ~23 ms per posed frame whatever the input size (the
+model always sees a 256x256 crop around the runner), annotated video ~1.3 ms drawing +
+~1 ms libx264 per drawn frame. MediaPipe's graph runs its own threads: pinning the workers
 (STRIDEBACK_PIN_WORKERS=1) made the wall time worse on a machine shared with other work, so
 it is off by default.
 """
