@@ -159,6 +159,8 @@ def test_120_fps_clip_poses_every_4th_frame_and_refines_events(clips: dict, db) 
     data = json.loads(result.metrics_json.read_text())
     assert data["clip"]["pose_every"] == 4 and data["clip"]["first_pose_seconds"] > 0
     assert data["clip"]["annotated_fps"] == pytest.approx(30.0)
+    video = probe_video(result.annotated_mp4)
+    assert video.fps == pytest.approx(30.0) and video.frame_count == -(-data["clip"]["frames"] // 4)
     assert data["clip"]["cpu_split"]["pose"] > 0 and data["clip"]["cpu_split"]["main: analysis"] > 0
     cad = data["metrics"]["cadence"]
     assert cad["confidence"] == "good" and cad["value"] == pytest.approx(TRUE_CADENCE, rel=0.015)
