@@ -147,16 +147,21 @@ def test_5994_fps_clip_counts_as_60_and_keeps_its_cadence(clips: dict) -> None:
     assert_no_advice_from_weak_metrics(res)
 
 
-def test_120_fps_clip_poses_every_other_frame_and_refines_events(clips: dict, db) -> None:  # noqa: ANN001
-    """End to end through the service: pose on every 2nd frame, then at the full rate
-    around each contact and toe-off; the cadence stays right."""
+def test_120_fps_clip_poses_every_4th_frame_and_refines_events(clips: dict, db) -> None:  # noqa: ANN001
+    """End to end through the service: pose on every 4th frame, then at the full rate
+    around each contact and toe-off; the cadence stays right, the annotated video has the
+    posed frames (30 fps)."""
     import json
 
     from strideback.form.service import analyse_clip
 
     result = analyse_clip(db, clips["hfr120"], out_dir=clips["hfr120"].parent / "out120")
     data = json.loads(result.metrics_json.read_text())
-    assert data["clip"]["pose_every"] == 2 and data["clip"]["first_pose_seconds"] > 0
+    assert data["clip"]["pose_every"] == 4 and data["clip"]["first_pose_seconds"] > 0
+    assert data["clip"]["annotated_fps"] == pytest.approx(30.0)
+    video = probe_video(result.annotated_mp4)
+    assert video.fps == pytest.approx(30.0) and video.frame_count == -(-data["clip"]["frames"] // 4)
+    assert data["clip"]["cpu_split"]["pose"] > 0 and data["clip"]["cpu_split"]["main: analysis"] > 0
     cad = data["metrics"]["cadence"]
     assert cad["confidence"] == "good" and cad["value"] == pytest.approx(TRUE_CADENCE, rel=0.015)
     assert 180 <= data["metrics"]["contact_time"]["value"] <= 320  # groundtruth's band

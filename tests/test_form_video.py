@@ -339,3 +339,33 @@ def test_rotation_metadata_is_honoured(tmp_path: Path) -> None:
     assert diff < 12, diff
     times = [f.t_s for f in iter_frames(plain)]
     assert times[0] == 0 and np.allclose(np.diff(times), 1 / 30, atol=1e-3)
+
+
+def test_chunks_start_at_keyframes_and_cover_every_frame_once(tmp_path: Path) -> None:
+    """A worker's part starts at a keyframe when one is near the middle, so its decoder does
+    not decode the previous part's frames from the keyframe before; no frame lost or doubled."""
+    import imageio_ffmpeg
+
+    from strideback.video.decode import ffmpeg_frames, keyframe_times, probe_video
+    from strideback.video.extract import _chunks
+
+    clip = tmp_path / "gop.mp4"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", "testsrc=size=160x120:rate=25", "-frames:v", "200", "-c:v", "libx264",
+         "-g", "100", "-keyint_min", "100", "-sc_threshold", "0", "-pix_fmt", "yuv420p",
+         str(clip)], check=True,
+    )  # fmt: skip
+    keys = keyframe_times(clip)
+    assert keys == pytest.approx([0.0, 4.0])
+    info = probe_video(clip)
+    chunks = _chunks(info, 2, keys, 1)
+    assert [c.start for c in chunks] == [0, 100] and chunks[1].seek_s == pytest.approx(4.02)
+    assert _chunks(info, 2, [0.0], 1)[1].seek_s is None  # no keyframe near: seek early
+    parts = [
+        [t for t, _ in ffmpeg_frames(clip, (160, 120), start_s=c.start_s, stop_s=c.stop_s,
+                                     seek_s=c.seek_s)]
+        for c in chunks
+    ]  # fmt: skip
+    assert [len(p) for p in parts] == [100, 100]
+    assert np.allclose(np.concatenate(parts), np.arange(200) / 25.0, atol=1e-3)

@@ -110,6 +110,15 @@ def _overlay(analysis: FormAnalysis, lm_len: int) -> Overlay:
                    frames=lm_len, event_frames=label_frames)  # fmt: skip
 
 
+def refinement_frames(analysis: FormAnalysis, every: int) -> list[int]:
+    """The frames to pose at the full rate after a pass on every `every`-th frame: a short
+    window of +-every/2 frames (at least 1) around each contact and toe-off, where the
+    timing metrics are measured (the frames already posed are skipped by the caller)."""
+    half = max(1, every // 2)
+    return sorted({f for s in analysis.events.stances for e in (s.contact_i, s.toe_off_i)
+                   for f in range(e - half, e + half + 1)})  # fmt: skip
+
+
 def runner_form_dir(db: Database) -> Path:
     """Where a runner's clips go: one folder per runner under the data folder's `form/`."""
     runner = db.runner_id
@@ -218,6 +227,7 @@ def _finish(
     capture = capture_fps or info.capture_fps
     capture_source = "given" if capture_fps else "from the file's metadata"
     clock = time.perf_counter()
+    cpu = time.process_time()
     analysis = analyse_landmarks(
         ex.landmarks, view=view, container_fps=info.fps, capture_fps=capture, task=task,
         source=str(video), capture_source=capture_source,
@@ -225,14 +235,12 @@ def _finish(
     if job.pose_every > 1 and analysis.events.stances:
         # Pose ran on every k-th frame: run it at the full frame rate around each contact
         # and toe-off, then analyse again with those frames.
-        k = job.pose_every
-        frames = [f for s in analysis.events.stances for e in (s.contact_i, s.toe_off_i)
-                  for f in range(e - k, e + k + 1)]  # fmt: skip
-        ex = replace(ex, landmarks=job.refine(frames))
+        ex = replace(ex, landmarks=job.refine(refinement_frames(analysis, job.pose_every)))
         analysis = analyse_landmarks(
             ex.landmarks, view=view, container_fps=info.fps, capture_fps=capture, task=task,
             source=str(video), capture_source=capture_source,
         )  # fmt: skip
+    main_cpu = {"main: analysis": time.process_time() - cpu}
     n = len(ex.landmarks)
     analysis_s = time.perf_counter() - clock
     ex.landmarks.save(target / LANDMARKS_NPZ)
@@ -240,8 +248,10 @@ def _finish(
     overlay = _overlay(analysis, n)
     job.annotate(ex.landmarks, overlay, fps=info.fps)  # the workers draw while we write
     day = recorded_on or recording_day(info, video)
+    cpu = time.process_time()
     report = render_report(target / REPORT_HTML, analysis, video_name=video.name,
                            recorded_on=day, backend=ex.landmarks.backend)  # fmt: skip
+    main_cpu["main: report"] = time.process_time() - cpu
     annotated = _annotate(
         job, ex, overlay, video, target / ANNOTATED_MP4,
         (lambda d, t: progress(n + d, 2 * n)) if progress else None,
@@ -259,6 +269,8 @@ def _finish(
             "pose_every": job.pose_every, "first_pose_seconds": job.first_pose_s,
             "analysis_seconds": round(analysis_s, 2),
             "report_and_video_seconds": round(annotate_s, 2),
+            "annotated_fps": info.fps / job.pose_every,
+            "cpu_split": {k: round(v, 3) for k, v in {**job.cpu_split, **main_cpu}.items()},
         },
         "quality": quality,
         "metrics": metrics,

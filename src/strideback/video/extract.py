@@ -1,21 +1,23 @@
 """Run the pose backend over a whole video in parallel worker processes, keeping preview frames.
 
-The clip is split into `workers` consecutive parts; each worker process decodes its part with
+The clip is split into `workers` consecutive parts (a boundary moves to a nearby keyframe
+when that saves the decoder work, see `_chunks`); each worker process decodes its part with
 ffmpeg, scaled inside the decoder to `max_side` (the model crops and resizes the runner to
-256x256 anyway), runs pose in tracking mode, and keeps a JPEG copy of each frame at
-PREVIEW_MAX_SIDE in a temporary file (strideback.video.preview). After the analysis the same
-workers draw the overlay on those frames and encode their part of the annotated video, so the
+256x256 anyway), runs pose in tracking mode on every `pose_every`-th frame (~POSE_FPS
+frames per second of the clip) and keeps a JPEG copy of every frame at PREVIEW_MAX_SIDE in a
+temporary file (strideback.video.preview). After a first analysis the workers pose the
+frames around each contact and toe-off at the full rate from those copies (`refine`), then
+draw the overlay on the posed frames and encode their part of the annotated video, so the
 clip is decoded once and no process is started twice. Each worker's native stderr
 (TFLite/absl INFO and warning lines) goes to a log file; only real error lines are forwarded
-to the terminal.
+to the terminal. Every worker measures its CPU per stage (`CpuSplit`, in metrics.json as
+`cpu_split` and printed by bench/bench_form.py).
 
-CPU per frame of the 1080p60 benchmark clip, measured on this project's 2-core machine:
-ffmpeg decode + scale to 640 px ~4.5 ms (piped as YUV 4:2:0 and turned into RGB by OpenCV:
-~1 ms less than asking ffmpeg for RGB), pose ~19.5 ms whatever the input size (the model
-always sees a 256x256 crop around the runner, so cropping the input ourselves or downscaling
-below 640 px saves nothing measurable), preview JPEG ~1 ms (OpenCV's MJPG VideoWriter used
-before cost ~2.6 ms). MediaPipe's graph runs its own threads: pinned to one core a process
-uses ~20 ms CPU per frame, unpinned ~23 ms, but pinning the workers
+CPU per frame on this project's 2-core machine (AMD EPYC), 1080p H.264 clips: ffmpeg decode
+~3.6 ms + scale to 720 px ~1.1 ms (every frame: refinement needs any of them), pipe + YUV to
+RGB ~0.8 ms, JPEG copy ~0.8 ms, pose ~23 ms per posed frame whatever the input size (the
+model always sees a 256x256 crop around the runner), annotated video ~1.3 ms drawing +
+~1 ms libx264 per drawn frame. MediaPipe's graph runs its own threads: pinning the workers
 (STRIDEBACK_PIN_WORKERS=1) made the wall time worse on a machine shared with other work, so
 it is off by default.
 """
@@ -43,10 +45,12 @@ from strideback.form.model import JOINTS, Landmarks
 from strideback.procs import exit_when_parent_dies
 from strideback.video.annotate import Overlay, concat_videos
 from strideback.video.decode import (
+    SEEK_MARGIN_S,
     VideoError,
     VideoInfo,
     ffmpeg_frames,
     iter_frames,
+    keyframe_times,
     probe_video,
     scaled_size,
 )
@@ -69,6 +73,36 @@ class Extraction:
 
 
 REAL_ERROR = re.compile(r"^[EF]\d{4} |\b(ERROR|FATAL|Traceback)\b|Error:")
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished (waited-for) children: the ffmpeg decoder and
+    encoder once they have exited."""
+    import resource
+
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
+
+
+class CpuSplit:
+    """CPU seconds per stage of one process (its own threads, e.g. MediaPipe's, included) and
+    of its ffmpeg children; `lap(label)` books the CPU since the previous lap to `label`,
+    `children(label)` the CPU of children that exited since the previous call."""
+
+    def __init__(self) -> None:
+        self.split: dict[str, float] = {}
+        self._own = 0.0  # process_time() counts from the process's start: imports included
+        self._kids = _children_cpu()
+
+    def lap(self, label: str) -> None:
+        now = time.process_time()
+        self.split[label] = self.split.get(label, 0.0) + now - self._own
+        self._own = now
+
+    def children(self, label: str) -> None:
+        now = _children_cpu()
+        self.split[label] = self.split.get(label, 0.0) + now - self._kids
+        self._kids = now
 
 
 def _quiet_native_logs(log_path: str | None) -> None:
@@ -97,7 +131,9 @@ def _frames(video: str, chunk: Chunk, size: tuple[int, int]):  # type: ignore[no
         return
     # skip_deblocking stays off: on the shared clip it saved ~10% of the decode but moved one
     # near-leg contact by a frame (stride time CV 2.3% -> 4.3%); accuracy first.
-    yield from ffmpeg_frames(Path(video), size, start_s=chunk.start_s, stop_s=chunk.stop_s)
+    yield from ffmpeg_frames(
+        Path(video), size, start_s=chunk.start_s, stop_s=chunk.stop_s, seek_s=chunk.seek_s
+    )
 
 
 def _worker(
@@ -115,7 +151,8 @@ def _worker(
     """Pose for one chunk (on every `pose_every`-th frame of the clip), then (when `preview`
     = (file, size) is given) answer the parent's orders: "refine" runs pose on given frames
     of the chunk (from the preview frames kept meanwhile), "annotate" draws and encodes the
-    chunk's part of the annotated video (the last order)."""
+    chunk's part of the annotated video (the last order). Each result message carries the
+    worker's CPU split so far (`CpuSplit`)."""
     exit_when_parent_dies()  # no orphan worker if the analysing process is killed
     _quiet_native_logs(log_path)  # before mediapipe is imported
     import cv2
@@ -127,6 +164,7 @@ def _worker(
         # One core per worker (and its ffmpeg decoder, which inherits the affinity).
         os.sched_setaffinity(0, {pin_cpu})
 
+    cpu = CpuSplit()
     pose = None
     store = None
     phase = "pose"
@@ -136,22 +174,23 @@ def _worker(
 
             store = PreviewStore(Path(preview[0]), preview[1])
         pose = make_backend(backend)
-        times, pts, posed = _pose_pass(video, chunk, size, pose, store, out_q, pose_every)
-        out_q.put(("done", chunk.index, times, pts, posed))
+        cpu.lap("worker start-up (imports, pose model)")
+        times, pts, posed = _pose_pass(video, chunk, size, pose, store, out_q, pose_every, cpu)
+        out_q.put(("done", chunk.index, times, pts, posed, dict(cpu.split)))
         if store is None:
             return
         while True:
             command = _next_command(cmd_q)
             if command is not None and command[0] == "refine":
                 phase = "refining events"
-                refined = _refine_pass(store, pose, command[1])
-                out_q.put(("refined", chunk.index, command[1], refined))
+                refined = _refine_pass(store, pose, command[1], times, posed, cpu)
+                out_q.put(("refined", chunk.index, command[1], refined, dict(cpu.split)))
                 continue
             pose.close()
             pose = None
             phase = "annotated video"
             if command is not None and command[0] == "annotate":
-                _annotate_part(chunk.index, store, out_q, *command[1:])
+                _annotate_part(chunk.index, store, out_q, cpu, *command[1:])
             break
     except Exception as exc:  # noqa: BLE001 - reported to the parent
         out_q.put(("error", chunk.index, phase, f"{type(exc).__name__}: {exc}"))
@@ -164,7 +203,7 @@ def _worker(
 
 def _pose_pass(
     video: str, chunk: Chunk, size: tuple[int, int], pose: Any, store: Any, out_q: Any,
-    pose_every: int = 1,
+    pose_every: int, cpu: CpuSplit,
 ) -> tuple[Array, Array, Array]:  # fmt: skip
     """(times, points, posed) of the chunk's frames; pose runs on frames whose clip index is
     a multiple of `pose_every` (the others are decoded for the preview frames only)."""
@@ -174,11 +213,16 @@ def _pose_pass(
     n_joints = len(JOINTS)
     missing = np.full((n_joints, 4), np.nan, np.float32)
     pending = 0
-    for k, (t_s, rgb) in enumerate(_frames(video, chunk, size)):
+    frames = _frames(video, chunk, size)
+    for k, (t_s, rgb) in enumerate(frames):
+        cpu.lap("frames: pipe + YUV to RGB")
         if store is not None:
             store.add_rgb(rgb)
+            cpu.lap("preview frames (JPEG)")
         run = (chunk.start + k) % pose_every == 0
-        result = pose.process(rgb, int(t_s * 1000)) if run else None
+        result = pose.process(rgb, t_s * 1000.0) if run else None
+        if run:
+            cpu.lap("pose")
         times.append(t_s)
         posed.append(run)
         pts.append(missing if result is None else result)
@@ -186,21 +230,38 @@ def _pose_pass(
         if pending >= 10 or k == 0:  # the first frame at once: start-up time is measured
             out_q.put(("progress", pending))
             pending = 0
+    cpu.lap("frames: pipe + YUV to RGB")
+    cpu.children("decode + scale (ffmpeg)")
     if pending:
         out_q.put(("progress", pending))
     points = np.array(pts, dtype=np.float32).reshape(-1, n_joints, 4)
     return np.array(times), points, np.array(posed, dtype=bool)
 
 
-def _refine_pass(store: Any, pose: Any, frames: list[int]) -> Array:
-    """Pose on the given (chunk-local, ascending) frames, read back from the preview store."""
-    import cv2
-
+def _refine_pass(
+    store: Any, pose: Any, frames: list[int], times: Array, posed: Array, cpu: CpuSplit
+) -> Array:
+    """Pose on the given (chunk-local, ascending) frames, read back from the preview store,
+    with their clip times. Each run of nearby frames starts with the posed frame before it
+    (result dropped) so that tracking and smoothing come in from the right place, as they
+    would in a pass over every frame."""
     out = np.full((len(frames), len(JOINTS), 4), np.nan, np.float32)
-    for row, bgr in enumerate(store.frames_at(frames)):
-        result = pose.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), 0)
-        if result is not None:
+    order: list[tuple[int, int]] = []  # (local frame, row in out or -1 for a warm-up frame)
+    prev = None
+    for row, f in enumerate(frames):
+        if prev is None or f - prev > 2:
+            before = [g for g in range(f - 1, max(-1, f - 64), -1) if posed[g]]
+            if before:
+                order.append((before[0], -1))
+        order.append((f, row))
+        prev = f
+    images = store.frames_at([f for f, _ in order], rgb=True)
+    for (f, row), rgb in zip(order, images, strict=True):
+        cpu.lap("refinement: frames back (JPEG)")
+        result = pose.process(rgb, float(times[f]) * 1000.0)
+        if result is not None and row >= 0:
             out[row] = result
+        cpu.lap("refinement: pose")
     return out
 
 
@@ -217,44 +278,90 @@ def _next_command(cmd_q: Any) -> tuple[Any, ...] | None:
 
 
 def _annotate_part(  # type: ignore[no-untyped-def]
-    index: int, store, out_q, out_path: str, points: Array, width: int, overlay,
-    start: int, fps: float,
+    index: int, store, out_q, cpu: CpuSplit, out_path: str, points: Array, width: int,
+    overlay, start: int, fps: float, every: int = 1,
 ) -> None:  # fmt: skip
+    """Draw and encode this chunk's part: every `every`-th frame of the clip (the posed ones)."""
     from strideback.video.annotate import drawn_frames, encode_video
 
     def report(done: int, total: int) -> None:
-        out_q.put(("drawn", 10))
+        out_q.put(("drawn", 10 * every))
 
-    frames = drawn_frames(store.frames(), points, width, overlay, start, len(points), report)
-    encode_video(Path(out_path), frames, fps)
-    out_q.put(("annotated", index, out_path))
+    cpu.lap("worker: messages")
+    local = [k for k in range(len(points)) if (start + k) % every == 0]
+    frames = drawn_frames(store.frames_at(local), points[local], width, overlay,
+                          [start + k for k in local], report)  # fmt: skip
+    encode_video(Path(out_path), frames, fps / every)
+    cpu.lap("annotated video: JPEG back + draw + pipe")
+    cpu.children("annotated video: encode (libx264)")
+    out_q.put(("annotated", index, out_path, dict(cpu.split)))
 
 
 @dataclass(frozen=True)
 class Chunk:
     """A consecutive part of the clip for one worker: frame indices for OpenCV, times for
-    ffmpeg (boundaries half a frame before a frame, so no frame sits on one)."""
+    ffmpeg (boundaries half a frame before a frame, so no frame sits on one). `seek_s`, when
+    set, is where ffmpeg starts decoding: just after a keyframe the chunk starts at, so it
+    decodes no frame of the previous chunk."""
 
     index: int
     start: int
     stop: int | None
     start_s: float | None
     stop_s: float | None
+    seek_s: float | None = None
 
 
-def _chunks(info: VideoInfo, workers: int) -> list[Chunk]:
+DECODE_MS = 4.0  # CPU per 1080p frame decoded (H.264, one thread), for choosing boundaries
+
+
+def _frame_ms(pose_every: int) -> float:
+    """Rough CPU per frame of a chunk (decode, scale, preview, pose on every k-th frame)."""
+    return DECODE_MS + 2.5 + 23.0 / max(1, pose_every)
+
+
+def _chunks(
+    info: VideoInfo, workers: int, keyframes: list[float] | None = None, pose_every: int = 1
+) -> list[Chunk]:
+    """`workers` consecutive chunks of about equal cost. With the clip's keyframe times, a
+    boundary moves to a nearby keyframe when that costs less than the frames a worker
+    would decode in vain before its start (ffmpeg must decode from the keyframe before the
+    seek point: with the 4 s GOP of a typical encoder that is up to 250 frames at 60 fps,
+    which nearly doubled the decode of a 6.5 s clip)."""
     count = info.frame_count
     workers = max(1, min(workers, count // MIN_FRAMES_PER_WORKER or 1))
-    bounds = np.linspace(0, count, workers + 1).round().astype(int)
+    ideal = np.linspace(0, count, workers + 1).round().astype(int)
+    key_idx = sorted({int(round((t - info.start_s) * info.fps)) for t in keyframes or []})
+    per_frame, decode = _frame_ms(pose_every), DECODE_MS
+    bounds = [0]
+    seeks: list[float | None] = [None]
+    for k in range(1, workers):
+        target = int(ideal[k])
+        # Not at a keyframe: decode from the last keyframe before the seek margin.
+        margin = int(np.ceil(SEEK_MARGIN_S * info.fps))
+        before = [i for i in key_idx if i <= target - margin]
+        preroll = target - before[-1] if before else target
+        best, best_cost, best_seek = target, preroll * decode, None
+        for i in key_idx:
+            if bounds[-1] + MIN_FRAMES_PER_WORKER // 2 <= i < count - MIN_FRAMES_PER_WORKER // 2:
+                cost = abs(i - target) * per_frame * (workers - 1) / workers
+                if cost < best_cost:
+                    best, best_cost = i, cost
+                    # just after the keyframe (half a frame): ffmpeg seeks to it, not before
+                    best_seek = info.start_s + (i + 0.5) / info.fps
+        bounds.append(best)
+        seeks.append(best_seek)
+    bounds.append(count)
     chunks = []
     for k in range(workers):
-        a, b = int(bounds[k]), int(bounds[k + 1])
+        a, b = bounds[k], bounds[k + 1]
         last = k == workers - 1
         # The last chunk runs to the end whatever the container's (sometimes wrong) count.
         chunks.append(Chunk(
             index=k, start=a, stop=None if last else b,
             start_s=None if k == 0 else info.start_s + (a - 0.5) / info.fps,
             stop_s=None if last else info.start_s + (b - 0.5) / info.fps,
+            seek_s=seeks[k],
         ))  # fmt: skip
     return chunks
 
@@ -318,7 +425,6 @@ class PosePass:
         if workers is None:
             workers = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                           else os.cpu_count() or 1)  # fmt: skip
-        self.chunks = _chunks(self.info, workers)
         self.size = scaled_size(self.info.width, self.info.height, max_side)
         self.preview_size = scaled_size(
             self.info.width, self.info.height, min(max_side, PREVIEW_MAX_SIDE)
@@ -328,6 +434,8 @@ class PosePass:
         self.pin = pin
         # Pose on at most ~pose_fps frames/s (default POSE_FPS); events refined at full rate.
         self.pose_every = pose_stride(self.info.fps, pose_fps or POSE_FPS) if preview else 1
+        keys = keyframe_times(self.video) if workers > 1 else []
+        self.chunks = _chunks(self.info, workers, keys, self.pose_every)
         self.first_pose_s: float | None = None  # from start to the first posed frames
         self._raw: Array | None = None  # normalised points as posed (NaN where not posed)
         self._posed: Array | None = None
@@ -339,6 +447,17 @@ class PosePass:
         self._counts: list[int] = []
         self._parts: list[Path] = []
         self._annotating = False
+        self._worker_cpu: dict[int, dict[str, float]] = {}  # latest CPU split of each worker
+
+    @property
+    def cpu_split(self) -> dict[str, float]:
+        """CPU seconds per stage, summed over the workers and their ffmpeg processes (as far
+        as they have reported: complete after `annotated()`)."""
+        total: dict[str, float] = {}
+        for split in self._worker_cpu.values():
+            for label, value in split.items():
+                total[label] = total.get(label, 0.0) + value
+        return total
 
     def __enter__(self) -> PosePass:
         try:
@@ -430,6 +549,7 @@ class PosePass:
                     progress(processed, max(info.frame_count, processed))
             elif msg[0] == "done":
                 done[msg[1]] = (msg[2], msg[3], msg[4])
+                self._worker_cpu[msg[1]] = msg[5]
                 if len(done) == len(self.chunks):
                     break
                 if len(done) == 1 and while_waiting is not None:
@@ -478,6 +598,7 @@ class PosePass:
             if msg[0] != "refined":
                 continue
             a = int(starts[msg[1]])
+            self._worker_cpu[msg[1]] = msg[4]
             for k, pts in zip(msg[2], msg[3], strict=True):
                 self._raw[a + k] = pts
                 self._posed[a + k] = True
@@ -487,7 +608,9 @@ class PosePass:
         return self._landmarks()
 
     def annotate(self, landmarks: Landmarks, overlay: Overlay, fps: float) -> None:
-        """Order each worker to draw and encode its part (returns at once)."""
+        """Order each worker to draw and encode its part (returns at once): the posed frames
+        only (every `pose_every`-th, the annotated video's rate is fps / pose_every), where
+        the skeleton is measured rather than interpolated."""
         if not self.preview or not self._counts:
             raise RuntimeError("annotate() needs preview frames and landmarks() first")
         tmp = Path(self._tmp.name)  # type: ignore[union-attr]
@@ -496,7 +619,7 @@ class PosePass:
         for cmd_q, part, a, n in zip(self._cmd_qs, self._parts, starts, self._counts,
                                      strict=True):  # fmt: skip
             cmd_q.put(("annotate", str(part), landmarks.points[a : a + n], landmarks.width,
-                       overlay, int(a), fps))  # fmt: skip
+                       overlay, int(a), fps, self.pose_every))  # fmt: skip
         self._annotating = True
 
     def annotated(self, out_path: Path, progress: Progress | None = None) -> Path:
@@ -511,6 +634,7 @@ class PosePass:
                 if progress:
                     progress(min(drawn, total), total)
             elif msg[0] == "annotated":
+                self._worker_cpu[msg[1]] = msg[3]
                 finished += 1
                 if finished == len(self._parts):
                     break
@@ -521,12 +645,13 @@ class PosePass:
         return concat_videos(self._parts, Path(out_path))
 
 
-POSE_FPS = 60.0  # pose runs on at most about this many frames per second of the clip
+POSE_FPS = 30.0  # pose runs on at most about this many frames per second of the clip
 
 
-def pose_stride(fps: float, pose_fps: float = 60.0) -> int:
+def pose_stride(fps: float, pose_fps: float = POSE_FPS) -> int:
     """Run pose on every k-th frame so that at most ~POSE_FPS frames/s are posed (240 fps ->
-    4, 120 -> 2, 60 or less -> 1); events are then refined at the full rate (PosePass.refine)."""
+    8, 120 -> 4, 60 -> 2, 30 or less -> 1); events are then refined at the full rate around
+    each event (PosePass.refine)."""
     from strideback.form.capture import nominal_rate
 
     return max(1, round(nominal_rate(fps) / pose_fps))

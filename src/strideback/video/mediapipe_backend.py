@@ -56,8 +56,28 @@ class MediaPipePose:
             min_detection_confidence=0.5,
             min_tracking_confidence=0.5,
         )
+        self._offset_us = 33333  # the graph's first stamp is 33333 us (as the API's own)
+        self._last_us = 0
+        self._step_us = 33333
 
-    def process(self, rgb: Array, t_ms: int) -> Array | None:
+    def process(self, rgb: Array, t_ms: float) -> Array | None:
+        """Landmarks of the frame shown at `t_ms` (clip time).
+
+        The solution API stamps each call 33.3 ms after the previous one, as if every video
+        were 30 fps; its landmark smoothing (a velocity filter over time) then smooths a
+        240 fps clip, or a pass on every 8th frame, over a different real time span than a
+        30 fps one. The frame's real time is given instead, so a pass on every k-th frame
+        and refined frames are smoothed alike. Times must grow: a frame earlier than the
+        previous call (refinement goes back in the clip) continues the graph's clock one
+        frame interval after its last stamp."""
+        t_us = round(t_ms * 1000.0)
+        stamp = t_us + self._offset_us
+        if stamp <= self._last_us:
+            self._offset_us = self._last_us + self._step_us - t_us
+            stamp = t_us + self._offset_us
+        self._step_us = max(1, min(33333, stamp - self._last_us)) if self._last_us > 0 else 33333
+        self._last_us = stamp
+        self._pose._simulated_timestamp = stamp - 33333  # process() adds 33333 first
         result = self._pose.process(rgb)
         if result.pose_landmarks is None:
             return None

@@ -17,11 +17,12 @@ __all__ = ["JOINTS", "SKELETON", "J", "Landmarks", "PoseBackend", "make_backend"
 
 class PoseBackend(Protocol):
     """One pose model. `process` gets an RGB image and returns (33, 4) normalised x, y, z, v
-    (x, y in [0, 1] of the image) or None when no person is found."""
+    (x, y in [0, 1] of the image) or None when no person is found; `t_ms` is the frame's
+    time in the clip (tracking and smoothing use it)."""
 
     name: str
 
-    def process(self, rgb: Array, t_ms: int) -> FloatArray | None: ...
+    def process(self, rgb: Array, t_ms: float) -> FloatArray | None: ...
 
     def close(self) -> None: ...
 
