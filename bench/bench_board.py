@@ -212,7 +212,8 @@ def measure(url: str, label: str, n_runners: int, days: int, repeat: int) -> lis
         )  # fmt: skip
     )
     app = create_app(url, jobs_in_processes=False, clinic=True, today=lambda: TODAY)
-    client = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+    # As a server runs it: `with` runs the app's start-up (board warmers, gc.freeze).
+    client = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False).__enter__()
     client.get("/login")
     login = client.post("/login", data={"username": "physio", "password": PASSWORD,
                                         "csrf_token": client.cookies.get("sb_csrf")})  # fmt: skip
@@ -227,6 +228,7 @@ def measure(url: str, label: str, n_runners: int, days: int, repeat: int) -> lis
     out.append(_stats("GET /runners, one runner wrote", _time(page, repeat, one_write)))
     for row in out:
         row["db"] = label
+    client.__exit__(None, None, None)
     close_all()  # also ends the page's background warmer before the server stops
     return out
 

@@ -284,3 +284,29 @@ def test_the_warmer_recomputes_in_the_background_and_stops_with_the_database(
     close_all()
     thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_a_clinic_server_warms_every_clinician_s_board_when_it_starts(db_url: str) -> None:
+    """After a restart the first board view must not wait for every runner to be recomputed:
+    the app's start-up warms each clinician's board in the background."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from strideback.store.db import close_all
+    from strideback.web import create_app
+
+    db = open_database(db_url)
+    physio, other, ids = _clinic(db)
+    today = START + 10 * DAY
+    clear_cache()
+    app = create_app(db_url, jobs_in_processes=False, clinic=True, today=lambda: today)
+    with TestClient(app):
+        deadline = time.monotonic() + 20
+        wanted = {(db.url, runner) for runner in ids.values()}
+        while time.monotonic() < deadline and not wanted <= set(board_module._CACHE):
+            time.sleep(0.05)
+        assert wanted <= set(board_module._CACHE)  # both clinicians' runners, with no view
+        assert (db.url, physio) in board_module._WARMERS
+        assert (db.url, other) in board_module._WARMERS
+    close_all()

@@ -42,7 +42,7 @@ from strideback.clinic.triage import Reason, RunnerFacts, pain_trend, triage, ur
 from strideback.store.clinic_board import EVERY_RUNNER, read_versions
 from strideback.store.db import Database, is_open
 
-__all__ = ["BoardRow", "board", "clear_cache", "fingerprints", "keep_warm"]
+__all__ = ["BoardRow", "board", "clear_cache", "fingerprints", "keep_warm", "warm_all"]
 log = logging.getLogger("strideback.clinic")
 WARM_EVERY_S = 20.0
 
@@ -120,15 +120,18 @@ def board(db: Database, clinician_id: int, today: dt.date) -> list[BoardRow]:
 _WARMERS: dict[tuple[str, int], threading.Thread] = {}
 
 
-def _warm_loop(db: Database, clinician_id: int, today: Callable[[], dt.date], every: float) -> None:
+def _warm_loop(
+    db: Database, clinician_id: int, today: Callable[[], dt.date], every: float, delay: float
+) -> None:
+    time.sleep(delay)
     while True:
-        time.sleep(every)
         if not is_open(db):
             return  # the server (or a test) closed the database
         try:
             board(db, clinician_id, today())
         except Exception:  # keep warming; the next view computes what is missing
             log.warning("clinician board: background refresh failed", exc_info=True)
+        time.sleep(every)
 
 
 def keep_warm(
@@ -136,10 +139,12 @@ def keep_warm(
     clinician_id: int,
     today: Callable[[], dt.date],
     every: float = WARM_EVERY_S,
+    delay: float | None = None,
 ) -> None:
-    """Recompute this clinician's stale rows in a background thread every `every` seconds
-    (one thread per clinician and database; it ends when the database is closed). A view
-    still checks every runner's version itself, so it is never stale, only faster."""
+    """Recompute this clinician's stale rows in a background thread every `every` seconds,
+    the first time after `delay` (default: `every`; one thread per clinician and database;
+    it ends when the database is closed). A view still checks every runner's version itself,
+    so it is never stale, only faster."""
     key = (db.url, clinician_id)
     with _LOCK:
         running = _WARMERS.get(key)
@@ -147,9 +152,18 @@ def keep_warm(
             return
         thread = threading.Thread(
             target=_warm_loop,
-            args=(db, clinician_id, today, every),
+            args=(db, clinician_id, today, every, every if delay is None else delay),
             name=f"board-warmer-{clinician_id}",
             daemon=True,
         )
         _WARMERS[key] = thread
     thread.start()
+
+
+def warm_all(db: Database, today: Callable[[], dt.date]) -> int:
+    """At server start: warm every clinician's board at once (in the background), so the
+    first view after a restart does not recompute every runner while the clinician waits."""
+    clinicians = [u for u in list_users(db) if u.role == "clinician" and not u.disabled]
+    for clinician in clinicians:
+        keep_warm(db, clinician.id, today, delay=0.0)
+    return len(clinicians)
