@@ -421,7 +421,7 @@ def test_serve_clinic_without_an_admin_says_how_to_make_one(
     assert fake_uvicorn == []
 
 
-def test_serve_clinic_binds_a_network_address_and_warns(
+def test_serve_clinic_binds_a_network_address_and_asks_for_a_proxy(
     db_url: str, fake_uvicorn: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_user(open_database(db_url), "boss", "admin", password=PASSWORD)
@@ -429,7 +429,7 @@ def test_serve_clinic_binds_a_network_address_and_warns(
         cli_app, ["--db", db_url, "serve", "--clinic", "--host", "0.0.0.0", "--secure-cookies"]
     )
     assert result.exit_code == 0, result.output
-    assert "clinic mode is a preview" in result.output
+    assert "clinic mode" in result.output and "TLS reverse proxy" in result.output
     ((app, kwargs),) = fake_uvicorn
     assert kwargs["host"] == "0.0.0.0"
     assert app.state.clinic is True and app.state.secure_cookies is True
@@ -444,7 +444,7 @@ def test_serve_default_is_single_user_on_loopback(db_url: str, fake_uvicorn: lis
     assert result.exit_code == 0, result.output
     ((app, kwargs),) = fake_uvicorn
     assert kwargs["host"] == "127.0.0.1" and app.state.clinic is False
-    assert "clinic mode is a preview" not in result.output
+    assert "clinic mode" not in result.output and "only this computer" in result.output
 
 
 def test_serve_behind_a_proxy_answers_to_the_allowed_host_name(

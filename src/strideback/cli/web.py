@@ -12,13 +12,9 @@ import webbrowser
 
 import typer
 
-from strideback.cli.common import console, err_console, fail, get_db
+from strideback.cli.common import console, fail, get_db
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-CLINIC_PREVIEW = (
-    "clinic mode is a preview: each runner's data is kept apart, but the clinician board, "
-    "per-runner thresholds with an audit log and clinician notes are not built yet."
-)
 
 
 def register(app: typer.Typer) -> None:
@@ -69,7 +65,6 @@ def register(app: typer.Typer) -> None:
                     "strideback users add NAME --role admin --password",
                     2,
                 )
-            err_console.print(f"[bold yellow]warning:[/] {CLINIC_PREVIEW}", soft_wrap=True)
         if allowed_host:
             allowed: list[str] | None = [*LOOPBACK_HOSTS, *allowed_host]
         else:
