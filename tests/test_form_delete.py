@@ -440,3 +440,32 @@ def test_clip_and_check_delete_and_restore_on_postgresql(postgres_url: str) -> N
     assert list_clips(db) == [] and service.list_checks(db) == []
     assert digests(restore_clip(db, clip_id).out_dir) == before
     assert service.restore_check(db, check.id) == check
+
+
+def test_half_written_analysis_folders_are_swept_but_nothing_else(db) -> None:
+    """A killed analysis leaves its start-time folder (its job runs again from the start):
+    swept once untouched for 6 hours; a recent one (an analysis still running), a clip's
+    folder with such a name and folders of other names stay."""
+    from strideback.form.service import UNFINISHED_AFTER, sweep_unfinished
+
+    now = dt.datetime(2026, 12, 2, 12, 0)
+    old = (now - UNFINISHED_AFTER - dt.timedelta(minutes=1)).timestamp()
+    root = runner_form_dir(db)
+
+    def folder(name: str, stamp: float) -> Path:
+        path = root / name
+        path.mkdir(parents=True)
+        (path / "metrics.json").write_text("{}")
+        for p in (path / "metrics.json", path):
+            os.utime(p, (stamp, stamp))
+        return path
+
+    orphan = folder("20261202-010203-000001", old)
+    running = folder("20261202-115900-000002", now.timestamp())
+    owned = folder("20261202-010203-000003", old)
+    other = folder("my-clips", old)
+    clip_id = add_clip(db, owned)
+    assert sweep_unfinished(db, now=now) == [orphan]
+    assert not orphan.exists()
+    assert running.exists() and other.exists() and get_clip(db, clip_id).out_dir == owned
+    assert sweep_unfinished(db, now=now) == []

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -125,6 +126,33 @@ def runner_form_dir(db: Database) -> Path:
     return data_dir() / "form" / (f"runner-{runner}" if runner is not None else "unowned")
 
 
+# An analysis writes into a folder named by its start time, renamed to the clip's id at the end.
+_UNFINISHED = re.compile(r"^\d{8}-\d{6}-\d{6}$")
+UNFINISHED_AFTER = dt.timedelta(hours=6)  # far longer than any analysis runs
+
+
+def sweep_unfinished(db: Database, now: dt.datetime | None = None) -> list[Path]:
+    """Remove the runner's half-written analysis folders: a process killed mid-analysis (a
+    server that was killed re-runs the job from the start) leaves one behind. Only folders
+    with the start-time name, no clip pointing to them and untouched for 6 hours go."""
+    folder = runner_form_dir(db)
+    if not folder.is_dir():
+        return []
+    with db.session() as s:
+        rows = s.execute(select(FormClipRow.out_dir, FormClipRow.deleted_from)).all()
+    kept = {Path(p).resolve() for row in rows for p in row if p}
+    limit = (now or dt.datetime.now()) - UNFINISHED_AFTER
+    removed = []
+    for child in folder.iterdir():
+        if not (child.is_dir() and _UNFINISHED.match(child.name)) or child.resolve() in kept:
+            continue
+        newest = max([child.stat().st_mtime, *(p.stat().st_mtime for p in child.iterdir())])
+        if dt.datetime.fromtimestamp(newest) < limit:
+            shutil.rmtree(child, ignore_errors=True)
+            removed.append(child)
+    return removed
+
+
 def analyse_clip(
     db: Database,
     video: Path,
@@ -151,6 +179,8 @@ def analyse_clip(
     except VideoError as exc:
         raise FormError(str(exc)) from exc
     default_dir = out_dir is None
+    if default_dir:
+        sweep_unfinished(db)
     target = (
         Path(out_dir)
         if out_dir
