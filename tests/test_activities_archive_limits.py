@@ -164,3 +164,54 @@ def test_many_members_stream_in_one_pass(tmp_path: Path, activities_dir: Path, m
     assert len(items) == 300 == stream.total
     assert len(opened) <= 2
     assert len(reads) == len(set(reads)) == 300
+
+
+@pytest.mark.parametrize("bomb", ["nested", "ratio"])
+def test_bombs_uploaded_to_the_server_keep_it_under_1_gb(tmp_path: Path, bomb: str):
+    """The same bombs through the dashboard's upload on a real `strideback serve` (import in
+    its worker process): the job ends with the members refused, and the whole process tree
+    (server, worker) stays under 1 GB while it runs."""
+    import httpx
+
+    from test_web_job_restart import _serve
+
+    data = nested_bomb() if bomb == "nested" else ratio_bomb()
+    proc, base = _serve(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path / "home")
+    server = psutil.Process(proc.pid)
+    peak = 0
+
+    def sample() -> None:
+        nonlocal peak
+        try:
+            tree = [server, *server.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+
+    try:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            client.get("/")
+            r = client.post(
+                "/activities/upload",
+                files=[("files", (f"{bomb}.zip", data, "application/zip"))],
+                headers={"x-csrf-token": client.cookies["sb_csrf"], "hx-request": "true"},
+            )
+            assert r.status_code == 202, r.text[:300]
+            deadline = time.monotonic() + 120
+            job: dict = {}
+            while time.monotonic() < deadline:
+                sample()
+                job = client.get("/api/jobs/1").json()
+                if job["status"] not in ("queued", "running"):
+                    break
+                time.sleep(0.02)
+            assert job.get("status") == "done", job
+            assert client.get("/healthz").status_code == 200  # still serving
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    results = job["result"]["results"]
+    assert results and all(r["status"] == "error" for r in results)
+    assert all("refused" in r["error"] for r in results), results[:3]
+    print(f"{bomb}: peak RSS of the server's process tree {peak / 1024**2:.0f} MiB")
+    assert peak < RSS_LIMIT, f"peak RSS {peak / 1024**2:.0f} MiB"
