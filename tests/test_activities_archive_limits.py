@@ -213,5 +213,6 @@ def test_bombs_uploaded_to_the_server_keep_it_under_1_gb(tmp_path: Path, bomb: s
     results = job["result"]["results"]
     assert results and all(r["status"] == "error" for r in results)
     assert all("refused" in r["error"] for r in results), results[:3]
+    assert all(r["file"].startswith(f"{bomb}.zip:") for r in results)  # as uploaded, no path
     print(f"{bomb}: peak RSS of the server's process tree {peak / 1024**2:.0f} MiB")
     assert peak < RSS_LIMIT, f"peak RSS {peak / 1024**2:.0f} MiB"

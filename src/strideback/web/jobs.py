@@ -565,6 +565,16 @@ def job_database(db_url: str, job_id: int) -> tuple[Database, JobStore]:
     return db, JobStore(db)
 
 
+def _as_uploaded(row: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """A result row with the file named as the runner uploaded it (`run.fit`,
+    `export.zip:activities/run.fit`), not by its path in the server's upload folder."""
+    for folder in sorted({str(Path(p).parent) + os.sep for p in paths}, key=len, reverse=True):
+        for key in ("file", "error", "note"):
+            if isinstance(row.get(key), str):
+                row[key] = row[key].replace(folder, "")
+    return row
+
+
 @register_task
 def run_import_job(db_url: str, job_id: int, paths: list[str]) -> None:
     from strideback.activities.service import import_paths
@@ -578,7 +588,7 @@ def run_import_job(db_url: str, job_id: int, paths: list[str]) -> None:
             [Path(p) for p in paths],
             progress=lambda done, total, name: progress(done, total, f"Reading {name}"),
         )
-        rows = [r.to_dict() for r in results]
+        rows = [_as_uploaded(r.to_dict(), paths) for r in results]
         counts: dict[str, int] = {}
         for row in rows:
             status = str(row.get("status", "?"))
