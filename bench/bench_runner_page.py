@@ -75,7 +75,8 @@ def main() -> None:
                               capture_fps=60.0, out_dir=str(home), backend="bench",
                               metrics_json=json.dumps(metrics), quality_json="[]"))  # fmt: skip
     app = create_app(url, jobs_in_processes=False, clinic=True, today=lambda: TODAY)
-    client = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)
+    # `__enter__` runs the app's start-up as a server does (board warmers, gc.freeze).
+    client = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False).__enter__()
     client.get("/login")
     login = {"username": "physio", "password": PASSWORD, "csrf_token": client.cookies["sb_csrf"]}
     assert client.post("/login", data=login).status_code == 303
