@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -108,6 +110,58 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         srv.should_exit = True
         thread.join(timeout=15)
+
+
+STRIDEBACK_CLI = [sys.executable, "-c", "from strideback.cli import main; main()"]
+
+
+def serve_subprocess(db_url: str, home: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    """A real `strideback serve` (job workers in processes) on a free port with its data in
+    `home`, and extra environment `env`; (process, base URL) once /healthz answers."""
+    import httpx
+
+    port = free_port()
+    environ = dict(os.environ, STRIDEBACK_HOME=str(home), **env)
+    environ["PYTHONPATH"] = str(REPO_ROOT / "src") + os.pathsep + environ.get("PYTHONPATH", "")
+    environ.pop("STRIDEBACK_WEB_JOBS", None)
+    proc = subprocess.Popen(
+        [*STRIDEBACK_CLI, "--db", db_url, "serve", "--port", str(port)],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "exited")
+    proc.kill()
+    raise AssertionError("server did not start")
+
+
+def log_in(page: Any, base: str, username: str, password: str) -> None:
+    """Log in through the login form (opening it unless the page is on it already)."""
+    if not page.url.startswith(f"{base}/login"):
+        page.goto(f"{base}/login")
+    page.fill("form.login-form input[name=username]", username)
+    page.fill("form.login-form input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form.login-form button[type=submit]")
+
+
+def set_password(page: Any, link: str, password: str) -> None:
+    """Set a password at a one-time invite link."""
+    page.goto(link)
+    page.fill("form.invite-form input[name=password]", password)
+    page.fill("form.invite-form input[name=password_again]", password)
+    with page.expect_navigation():
+        page.click("form.invite-form button[type=submit]")
+    assert "password is set" in page.locator("[data-testid=login-notice]").inner_text()
 
 
 @pytest.fixture(scope="session")

@@ -173,10 +173,10 @@ def test_bombs_uploaded_to_the_server_keep_it_under_1_gb(tmp_path: Path, bomb: s
     (server, worker) stays under 1 GB while it runs."""
     import httpx
 
-    from test_web_job_restart import _serve
+    from conftest import serve_subprocess
 
     data = nested_bomb() if bomb == "nested" else ratio_bomb()
-    proc, base = _serve(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path / "home")
+    proc, base = serve_subprocess(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path / "home")
     server = psutil.Process(proc.pid)
     peak = 0
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from conftest import live_server
-from test_web_browser import fill_diary, shot
+from conftest import live_server, log_in, set_password
+from test_web_browser import fill_diary, shot, take_check
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -61,24 +61,6 @@ def _page(chromium, violations: list[str], width: int = 1100):  # type: ignore[n
     return context, page
 
 
-def _log_in(page, base: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    if not page.url.startswith(f"{base}/login"):
-        page.goto(f"{base}/login")
-    page.fill("form.login-form input[name=username]", username)
-    page.fill("form.login-form input[name=password]", password)
-    with page.expect_navigation():
-        page.click("form.login-form button[type=submit]")
-
-
-def _set_password(page, link: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(link)
-    page.fill("form.invite-form input[name=password]", password)
-    page.fill("form.invite-form input[name=password_again]", password)
-    with page.expect_navigation():
-        page.click("form.invite-form button[type=submit]")
-    assert "password is set" in page.locator("[data-testid=login-notice]").inner_text()
-
-
 def _invite_runner(page, username: str, name: str) -> str:  # type: ignore[no-untyped-def]
     page.fill("form.add-runner-form input[name=username]", username)
     page.fill("form.add-runner-form input[name=display_name]", name)
@@ -86,35 +68,6 @@ def _invite_runner(page, username: str, name: str) -> str:  # type: ignore[no-un
         page.click("form.add-runner-form button[type=submit]")
     link: str = page.locator("[data-testid=invite-link]").input_value()
     return link
-
-
-def _take_check(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    """No red flags, the runner's-knee pattern, the Kujala items answered."""
-    page.goto(f"{base}/check")
-    specific = {
-        "q_loaded_flexion_pain": "yes",
-        "q_gradual_onset": "yes",
-        "q_pain_location": "around_kneecap",
-    }
-    for fieldset in page.locator("fieldset.question").all():
-        radios = fieldset.locator("input[type=radio]")
-        if radios.count():
-            name = radios.first.get_attribute("name")
-            value = specific.get(name)
-            if value is None:
-                value = (
-                    "no"
-                    if fieldset.locator("input[value=no]").count()
-                    else radios.first.get_attribute("value")
-                )
-            fieldset.locator(f"input[value='{value}']").check()
-        else:
-            number = fieldset.locator("input[type=number]")
-            number.fill("34" if number.get_attribute("name") == "q_age" else "5")
-    page.click("form.check-form button[type=submit]")
-    outcome = page.locator("[data-testid=check-outcome]")
-    outcome.wait_for()
-    assert "You can start or continue the plan" in outcome.inner_text()
 
 
 def _b_files(clinic: dict[str, Any], b_id: int, activities_dir: Path) -> dict[str, int]:
@@ -155,7 +108,7 @@ def test_clinic_board_journey(clinic: dict[str, Any], browser, activities_dir: P
     # 1. The admin creates a clinician and gets a one-time link.
     admin_ctx, admin = _page(browser, violations)
     admin.goto(f"{base}/users")
-    _log_in(admin, base, "admin", ADMIN_PASSWORD)
+    log_in(admin, base, "admin", ADMIN_PASSWORD)
     admin.goto(f"{base}/users")
     admin.fill("form.add-user-form input[name=username]", "physio")
     admin.fill("form.add-user-form input[name=display_name]", "Pia Physio")
@@ -167,8 +120,8 @@ def test_clinic_board_journey(clinic: dict[str, Any], browser, activities_dir: P
 
     # 2. The clinician sets a password from the link, logs in and invites two runners.
     physio_ctx, physio = _page(browser, violations)
-    _set_password(physio, clinician_link, "physio password 1")
-    _log_in(physio, base, "physio", "physio password 1")
+    set_password(physio, clinician_link, "physio password 1")
+    log_in(physio, base, "physio", "physio password 1")
     assert physio.url == f"{base}/runners"
     links = {
         "ana": _invite_runner(physio, "ana", "Ana Alvarez"),
@@ -180,10 +133,10 @@ def test_clinic_board_journey(clinic: dict[str, Any], browser, activities_dir: P
     runners: dict[str, Any] = {}
     for name, link in links.items():
         ctx, page = _page(browser, violations, width=390)  # a phone
-        _set_password(page, link, f"{name} password 12")
-        _log_in(page, base, name, f"{name} password 12")
+        set_password(page, link, f"{name} password 12")
+        log_in(page, base, name, f"{name} password 12")
         assert page.url == f"{base}/"
-        _take_check(page, base)
+        take_check(page, base)
         runners[name] = (ctx, page)
     ana, ben = runners["ana"][1], runners["ben"][1]
 

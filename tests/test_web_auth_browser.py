@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import live_server
+from conftest import live_server, log_in, set_password
 from test_web_browser import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -48,22 +48,6 @@ def _page(chromium, violations: list[str]):  # type: ignore[no-untyped-def]
     return context, page
 
 
-def _log_in(page, base: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.fill("form.login-form input[name=username]", username)
-    page.fill("form.login-form input[name=password]", password)
-    with page.expect_navigation():
-        page.click("form.login-form button[type=submit]")
-
-
-def _set_password(page, link: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(link)
-    page.fill("form.invite-form input[name=password]", password)
-    page.fill("form.invite-form input[name=password_again]", password)
-    with page.expect_navigation():
-        page.click("form.invite-form button[type=submit]")
-    assert "password is set" in page.locator("[data-testid=login-notice]").inner_text()
-
-
 def test_admin_clinician_runner_invite_chain(clinic_server: str, browser) -> None:
     base = clinic_server
     violations: list[str] = []
@@ -72,9 +56,9 @@ def test_admin_clinician_runner_invite_chain(clinic_server: str, browser) -> Non
     admin_ctx, admin = _page(browser, violations)
     admin.goto(f"{base}/plan")
     assert admin.url.startswith(f"{base}/login?next=")
-    _log_in(admin, base, "admin", "wrong password here")
+    log_in(admin, base, "admin", "wrong password here")
     assert "Wrong username or password" in admin.locator("[data-testid=login-error]").inner_text()
-    _log_in(admin, base, "admin", ADMIN_PASSWORD)
+    log_in(admin, base, "admin", ADMIN_PASSWORD)
     assert admin.url == f"{base}/plan"  # back where they were going
     admin.goto(f"{base}/users")
     assert "admin" in admin.locator("[data-testid=who]").inner_text()
@@ -96,8 +80,8 @@ def test_admin_clinician_runner_invite_chain(clinic_server: str, browser) -> Non
 
     # 3. The clinician sets a password, logs in, and invites a runner.
     physio_ctx, physio = _page(browser, violations)
-    _set_password(physio, clinician_link, "physio password 1")
-    _log_in(physio, base, "physio", "physio password 1")
+    set_password(physio, clinician_link, "physio password 1")
+    log_in(physio, base, "physio", "physio password 1")
     assert physio.url == f"{base}/runners"
     physio.fill("form.add-runner-form input[name=username]", "runner1")
     physio.fill("form.add-runner-form input[name=display_name]", "Rita Runner")
@@ -111,8 +95,8 @@ def test_admin_clinician_runner_invite_chain(clinic_server: str, browser) -> Non
 
     # 4. The runner sets a password, logs in, sees Today; the admin pages are closed to them.
     runner_ctx, runner = _page(browser, violations)
-    _set_password(runner, runner_link, "runner password 1")
-    _log_in(runner, base, "runner1", "runner password 1")
+    set_password(runner, runner_link, "runner password 1")
+    log_in(runner, base, "runner1", "runner password 1")
     assert runner.url == f"{base}/"
     assert "Rita Runner" in runner.locator("[data-testid=who]").inner_text()
     assert runner.locator("nav a[href='/plan']").count() == 1

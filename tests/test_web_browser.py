@@ -19,6 +19,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,6 +147,37 @@ def fill_diary(page, pain: int, morning: int, done: str = "done") -> None:
     page.locator("#diary-form .ok").wait_for(timeout=10_000)
 
 
+def take_check(page: Any, base: str, kujala_pick: int = 0) -> None:
+    """The check in the browser: no red flags, the runner's-knee pattern, and each Kujala item
+    answered with its option number `kujala_pick` (0: the best answer)."""
+    page.goto(f"{base}/check")
+    specific = {
+        "q_loaded_flexion_pain": "yes",
+        "q_gradual_onset": "yes",
+        "q_pain_location": "around_kneecap",
+    }
+    for fieldset in page.locator("fieldset.question").all():
+        radios = fieldset.locator("input[type=radio]")
+        if radios.count():
+            name = radios.first.get_attribute("name")
+            value = specific.get(name)
+            if value is None:
+                value = (
+                    "no"
+                    if fieldset.locator("input[value=no]").count()
+                    else radios.nth(min(kujala_pick, radios.count() - 1)).get_attribute("value")
+                )
+            fieldset.locator(f"input[value='{value}']").check()
+        else:
+            number = fieldset.locator("input[type=number]")
+            name = number.get_attribute("name")
+            number.fill("34" if name == "q_age" else "5")
+    page.click("form.check-form button[type=submit]")
+    outcome = page.locator("[data-testid=check-outcome]")
+    outcome.wait_for()
+    assert "You can start or continue the plan" in outcome.inner_text()
+
+
 def test_runner_journey(server: dict, browser, activities_dir: Path, tmp_path: Path) -> None:
     base, clock = server["url"], server["clock"]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -205,32 +237,7 @@ def test_runner_journey(server: dict, browser, activities_dir: Path, tmp_path: P
     shot(page, "load-spike")
 
     # 4. The check: no red flags, runner's-knee pattern, Kujala scored.
-    page.goto(f"{base}/check")
-    specific = {
-        "q_loaded_flexion_pain": "yes",
-        "q_gradual_onset": "yes",
-        "q_pain_location": "around_kneecap",
-    }
-    for fieldset in page.locator("fieldset.question").all():
-        radios = fieldset.locator("input[type=radio]")
-        if radios.count():
-            name = radios.first.get_attribute("name")
-            value = specific.get(name)
-            if value is None:
-                value = (
-                    "no"
-                    if fieldset.locator("input[value=no]").count()
-                    else radios.nth(min(1, radios.count() - 1)).get_attribute("value")
-                )
-            fieldset.locator(f"input[value='{value}']").check()
-        else:
-            number = fieldset.locator("input[type=number]")
-            name = number.get_attribute("name")
-            number.fill("34" if name == "q_age" else "5")
-    page.click("form.check-form button[type=submit]")
-    outcome = page.locator("[data-testid=check-outcome]")
-    outcome.wait_for()
-    assert "You can start or continue the plan" in outcome.inner_text()
+    take_check(page, base, kujala_pick=1)
     kujala = int(page.locator("[data-testid=kujala-total]").inner_text())
     assert 0 <= kujala < 100  # the second-best answers lose points
     shot(page, "check")

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from conftest import free_port
+from conftest import serve_subprocess
 from strideback.store.db import Database, open_database
 from strideback.store.web import JobRow, utcnow
 from strideback.web import create_app
@@ -35,8 +32,6 @@ from strideback.web.jobs import (
     task_name,
     uploads_root,
 )
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def record_job(db_url: str, job_id: int, log: str, name: str) -> None:
@@ -276,32 +271,6 @@ FILES = (
 )
 
 
-def _serve(db_url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = dict(os.environ, STRIDEBACK_HOME=str(home), STRIDEBACK_JOBS_STALE_SECONDS="2")
-    env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    env.pop("STRIDEBACK_WEB_JOBS", None)
-    command = [sys.executable, "-c", "from strideback.cli import main; main()"]
-    proc = subprocess.Popen(
-        [*command, "--db", db_url, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "exited")
-    proc.kill()
-    raise AssertionError("server did not start")
-
-
 def _job(base: str) -> dict[str, object]:
     return dict(httpx.get(base + "/api/jobs/1", timeout=30).json())
 
@@ -333,7 +302,7 @@ def _stop_mid_import_then_restart(
 
     home = tmp_path / "home"
     files = [activities_dir / name for name in FILES]
-    proc, base = _serve(any_url, home)
+    proc, base = serve_subprocess(any_url, home, STRIDEBACK_JOBS_STALE_SECONDS="2")
     children: list[psutil.Process] = []
     try:
         with httpx.Client(base_url=base, timeout=60) as client:
@@ -375,7 +344,9 @@ def _stop_mid_import_then_restart(
         inputs = json.loads(row.inputs or "[]")
     assert len(inputs) == len(FILES) and all(Path(p).exists() for p in inputs)  # kept to run again
 
-    proc, base = _serve(any_url, home)  # the next server on that database
+    proc, base = serve_subprocess(
+        any_url, home, STRIDEBACK_JOBS_STALE_SECONDS="2"
+    )  # the next server on that database
     try:
         deadline = time.monotonic() + 180
         while _job(base)["status"] not in ("done", "error"):

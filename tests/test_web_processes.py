@@ -13,11 +13,10 @@ import httpx
 import psutil
 import pytest
 
-from conftest import free_port
+from conftest import serve_subprocess
 from strideback.procs import exit_when_parent_dies, parent_is_gone
 
 REPO = Path(__file__).resolve().parents[1]
-STRIDEBACK = [sys.executable, "-c", "from strideback.cli import main; main()"]
 CHILD = """
 import os, sys, time
 sys.path.insert(0, sys.argv[1])
@@ -31,31 +30,6 @@ import subprocess, sys, time
 subprocess.Popen([sys.executable, sys.argv[1], sys.argv[2], sys.argv[3]])
 time.sleep(60)
 """
-
-
-def _serve(tmp_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, STRIDEBACK_HOME=str(tmp_path / "home"))
-    env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    env.pop("STRIDEBACK_WEB_JOBS", None)
-    proc = subprocess.Popen(
-        [*STRIDEBACK, "--db", f"sqlite:///{tmp_path / 'db.sqlite3'}", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "exited")
-    proc.kill()
-    raise AssertionError("server did not start")
 
 
 def _import_through_the_page(base: str, fit: Path) -> None:
@@ -91,7 +65,7 @@ def _wait_gone(pids: list[int], seconds: float) -> list[int]:
 
 @pytest.mark.parametrize("how", ["sigterm", "sigkill"])
 def test_no_worker_outlives_the_server(tmp_path: Path, activities_dir: Path, how: str) -> None:
-    proc, base = _serve(tmp_path)
+    proc, base = serve_subprocess(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path / "home")
     try:
         _import_through_the_page(base, activities_dir / "Runalyze__Standard.fit")
         children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]

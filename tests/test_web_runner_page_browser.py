@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import live_server
+from conftest import live_server, log_in
 from test_web_browser import shot
 from test_web_runner_page import PASSWORD, TODAY, _fill
 
@@ -54,14 +54,6 @@ def _phone(browser: Any, violations: list[str]) -> tuple[Any, Any]:
     return context, page
 
 
-def _log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("form.login-form input[name=username]", username)
-    page.fill("form.login-form input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("form.login-form button[type=submit]")
-
-
 def _fits(page: Any) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1, f"the page is {width}px wide on a {PHONE['width']}px phone"
@@ -71,7 +63,7 @@ def test_the_runner_page_on_a_phone(server: tuple[str, int], browser: Any) -> No
     base, runner_id = server
     violations: list[str] = []
     context, page = _phone(browser, violations)
-    _log_in(page, base, "physio")
+    log_in(page, base, "physio", PASSWORD)
     page.goto(f"{base}/runners/{runner_id}")
     assert page.locator("#load svg").count() == 2
     assert page.locator("#steps li").count() >= 2
@@ -102,7 +94,7 @@ def test_the_runner_page_on_a_phone(server: tuple[str, int], browser: Any) -> No
 
     # The runner: thresholds read-only, the new value in force, no note anywhere.
     context, page = _phone(browser, violations)
-    _log_in(page, base, "runner1")
+    log_in(page, base, "runner1", PASSWORD)
     page.goto(f"{base}/settings")
     assert "Your clinician sets these" in page.inner_text("main")
     assert page.locator("input[name=pain_ok_max]").count() == 0
