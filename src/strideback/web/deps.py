@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
@@ -269,6 +269,27 @@ async def run_write(request: Request, func: Callable[..., T], *args: Any, **kwar
             return func(*args, **kwargs)
 
     return await run_in_threadpool(locked)
+
+
+async def change_then_go(
+    request: Request,
+    change: Callable[[Database, int], Any],
+    item_id: int,
+    target: str,
+    missing: str,
+    refused: type[Exception] | tuple[type[Exception], ...] = (),
+) -> Response:
+    """Delete or restore one of the runner's items (`change(db, id)`), forget the cached page
+    results computed from the old data, and redirect to `target` (303). An id that is not
+    theirs: 404 with `missing`. A `refused` error (nothing was changed): 409 with its message."""
+    try:
+        await run_write(request, change, runner_db(request), item_id)
+    except LookupError:
+        return render(request, "error.html", status_code=404, message=missing)
+    except refused as exc:
+        return render(request, "error.html", status_code=409, message=str(exc))
+    request.app.state.cache.clear()
+    return RedirectResponse(target, status_code=303)
 
 
 def attempt(func: Callable[[], T]) -> tuple[T | None, str | None]:

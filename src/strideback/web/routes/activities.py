@@ -4,8 +4,6 @@ imported as a background job."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +20,7 @@ from strideback.activities.queries import (
 )
 from strideback.domain import RUN_SUB_SPORTS, SPORTS, Activity
 from strideback.web.deps import (
+    change_then_go,
     get_config,
     get_jobs,
     is_htmx,
@@ -176,29 +175,17 @@ async def correct_sport(request: Request, activity_id: int) -> Response:
     return RedirectResponse(f"/activities/{activity_id}?saved=1", status_code=303)
 
 
-async def _change_then_go(
-    request: Request, change: Callable[..., Any], activity_id: int, target: str
-) -> Response:
-    """Run a write on one activity, forget cached load figures, then redirect to `target`."""
-    try:
-        await run_write(request, change, runner_db(request), activity_id)
-    except LookupError:
-        return _not_found(request, activity_id)
-    request.app.state.cache.clear()
-    return RedirectResponse(target, status_code=303)
-
-
 @router.post("/activities/{activity_id}/delete", response_class=HTMLResponse)
 async def delete(request: Request, activity_id: int) -> Response:
     """Delete an activity (its series and laps go with it; load recomputes); undo follows."""
-    return await _change_then_go(
-        request, delete_activity, activity_id, f"/activities?deleted={activity_id}"
-    )
+    return await change_then_go(request, delete_activity, activity_id,
+                                f"/activities?deleted={activity_id}",
+                                f"No activity number {activity_id}.")  # fmt: skip
 
 
 @router.post("/activities/{activity_id}/restore", response_class=HTMLResponse)
 async def restore(request: Request, activity_id: int) -> Response:
     """Undo a delete."""
-    return await _change_then_go(
-        request, restore_activity, activity_id, f"/activities/{activity_id}"
-    )
+    return await change_then_go(request, restore_activity, activity_id,
+                                f"/activities/{activity_id}",
+                                f"No activity number {activity_id}.")  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from strideback.assess.check import CheckIncomplete
@@ -19,7 +19,7 @@ from strideback.coach.checks import (
     restore_check,
     run_check,
 )
-from strideback.web.deps import render, run_write, runner_db, today
+from strideback.web.deps import change_then_go, render, runner_db, today
 from strideback.web.views import kujala_chart
 
 router = APIRouter()
@@ -171,22 +171,15 @@ async def submit_check(request: Request) -> Response:
     )
 
 
-async def _change_then_go(request: Request, change: Any, check_id: int, target: str) -> Response:
-    """Delete or restore one of the runner's checks, then redirect (404 for any other id)."""
-    try:
-        await run_write(request, change, runner_db(request), check_id)
-    except LookupError:
-        return render(request, "error.html", status_code=404, message=f"No check {check_id}.")
-    return RedirectResponse(target, status_code=303)
-
-
 @router.post("/check/{check_id}/delete", response_class=HTMLResponse)
 async def delete(request: Request, check_id: int) -> Response:
     """Delete a check (Today and the plan recompute without it); the page offers an undo."""
-    return await _change_then_go(request, delete_check, check_id, f"/check?deleted={check_id}")
+    return await change_then_go(request, delete_check, check_id, f"/check?deleted={check_id}",
+                                f"No check {check_id}.")  # fmt: skip
 
 
 @router.post("/check/{check_id}/restore", response_class=HTMLResponse)
 async def restore(request: Request, check_id: int) -> Response:
     """Undo a delete."""
-    return await _change_then_go(request, restore_check, check_id, "/check")
+    return await change_then_go(request, restore_check, check_id, "/check",
+                                f"No check {check_id}.")  # fmt: skip

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
-    RedirectResponse,
     Response,
     StreamingResponse,
 )
@@ -27,11 +26,11 @@ from strideback.form.service import (
 from strideback.form.trash import delete_clip, restore_clip
 from strideback.web.deps import (
     attempt,
+    change_then_go,
     get_config,
     get_jobs,
     is_htmx,
     render,
-    run_write,
     runner_db,
     runner_id,
     runner_jobs,
@@ -226,24 +225,15 @@ def clip_video(request: Request, clip_id: int) -> Response:
     return _clip_file(request, clip_id, "annotated_mp4", "video/mp4")
 
 
-async def _change_then_go(request: Request, change: Any, clip_id: int, target: str) -> Response:
-    """Delete or restore one of the runner's clips, then redirect (404 for any other id)."""
-    try:
-        await run_write(request, change, runner_db(request), clip_id)
-    except LookupError:
-        return render(request, "error.html", status_code=404, message=f"No clip {clip_id}.")
-    except FormError as exc:  # a file could not be moved: nothing was changed
-        return render(request, "error.html", status_code=409, message=str(exc))
-    return RedirectResponse(target, status_code=303)
-
-
 @router.post("/form/{clip_id}/delete", response_class=HTMLResponse)
 async def delete(request: Request, clip_id: int) -> Response:
     """Delete a clip with its report, video and landmarks; the clip list offers an undo."""
-    return await _change_then_go(request, delete_clip, clip_id, f"/form?deleted={clip_id}")
+    return await change_then_go(request, delete_clip, clip_id, f"/form?deleted={clip_id}",
+                                f"No clip {clip_id}.", refused=FormError)  # fmt: skip
 
 
 @router.post("/form/{clip_id}/restore", response_class=HTMLResponse)
 async def restore(request: Request, clip_id: int) -> Response:
     """Undo a delete: the clip and its files are back."""
-    return await _change_then_go(request, restore_clip, clip_id, f"/form/{clip_id}")
+    return await change_then_go(request, restore_clip, clip_id, f"/form/{clip_id}",
+                                f"No clip {clip_id}.", refused=FormError)  # fmt: skip
