@@ -281,6 +281,7 @@ def test_cli_asks_first_deletes_and_restores(tmp_path: Path) -> None:
     assert yes.exit_code == 0, yes.output
     assert f"strideback form restore {clip_id}" in yes.output
     assert runner.invoke(cli_app, [*db, "form", "list", "--json"]).output.strip() == "[]"
+    assert "No clips analysed yet" in runner.invoke(cli_app, [*db, "form", "list"]).output
     show = runner.invoke(cli_app, [*db, "form", "show", str(clip_id)])
     assert show.exit_code == 1 and f"no form clip with id {clip_id}" in show.output
     back = runner.invoke(cli_app, [*db, "form", "--restore", str(clip_id)])  # the flag form

@@ -182,6 +182,13 @@ def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         print_json([c.__dict__ for c in clips])
         return
+    if not clips:
+        console.print(
+            "No clips analysed yet. Film 10–20 s of running from the side and run "
+            "[bold]strideback form VIDEO --view side[/].",
+            soft_wrap=True,
+        )
+        return
     for c in clips:
         cad = f"{c.cadence_spm:.0f} spm" if c.cadence_spm else "-"
         console.print(
