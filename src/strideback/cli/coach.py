@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.prompt import Confirm, IntPrompt
 from rich.table import Table
 
-from strideback.cli.common import confirm, console, err_console, fail, get_db, print_json
+from strideback.cli.common import confirm_delete, console, err_console, fail, get_db, print_json
 from strideback.plan.model import action_label
 from strideback.plan.wording import plain_words
 
@@ -211,9 +211,7 @@ def _delete_check(check_id: int, yes: bool, as_json: bool) -> None:
         what = _check_words(get_check(db, check_id))
     except KeyError:
         fail(f"no check with id {check_id} (see `strideback check --list`)")
-    if not yes and not confirm(f"Delete {what}?"):
-        err_console.print("nothing deleted (add --yes to delete without being asked)")
-        raise typer.Exit(1)
+    confirm_delete(what, yes)
     delete_check(db, check_id)
     if as_json:
         print_json({"deleted": check_id, "restore": f"--restore {check_id}"})

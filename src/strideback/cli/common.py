@@ -85,6 +85,16 @@ def confirm(question: str) -> bool:
         return False
 
 
+def confirm_delete(what: str, yes: bool) -> None:
+    """Ask before deleting `what` unless `--yes` was given; a no (or no answer: no terminal,
+    end of input) ends the command with exit 1 and nothing deleted."""
+    import typer
+
+    if not yes and not confirm(f"Delete {what}?"):
+        err_console.print("nothing deleted (add --yes to delete without being asked)")
+        raise typer.Exit(1)
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print one clear error line and exit."""
     import typer

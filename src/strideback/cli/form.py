@@ -15,7 +15,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from strideback.cli.common import confirm, console, err_console, fail, get_db, print_json
+from strideback.cli.common import confirm_delete, console, fail, get_db, print_json
 
 FORM_HELP = (
     "Running form from a phone video: capture check, cadence, contact time, knee angles, "
@@ -229,9 +229,7 @@ def delete(
         _fail(f"no form clip with id {clip_id} (see `strideback form list`)", as_json)
         return
     what = _clip_words(clip)
-    if not yes and not confirm(f"Delete {what}?"):
-        err_console.print("nothing deleted (add --yes to delete without being asked)")
-        raise typer.Exit(1)
+    confirm_delete(what, yes)
     try:
         delete_clip(db, clip_id)
     except FormError as exc:

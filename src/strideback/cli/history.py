@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from strideback.cli.common import console, err_console, fail, get_db, print_json
+from strideback.cli.common import confirm_delete, console, err_console, fail, get_db, print_json
 
 
 def _service() -> ModuleType:
@@ -121,9 +121,7 @@ def _delete(activity_id: int, yes: bool, as_json: bool) -> None:
         f" ({_num(summary.distance_m and summary.distance_m / 1000, '{:.2f}')} km,"
         f" {Path(summary.source_file).name})"
     )
-    if not yes and not typer.confirm(f"Delete {what}?", default=False, err=True):
-        err_console.print("nothing deleted")
-        raise typer.Exit(1)
+    confirm_delete(what, yes)
     queries.delete_activity(db, activity_id)
     if as_json:
         print_json({"deleted": activity_id, "restore": f"--restore {activity_id}"})
